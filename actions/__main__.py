@@ -1,0 +1,45 @@
+"""python -m actions NAME [--env ENV] [--apply] [action options]; python -m actions --help lists them."""
+
+import argparse
+import sys
+
+from opsproof import config
+from opsproof.errors import OpsproofError
+
+from . import StepFailed, all_actions, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m actions", description="The runbook's procedures. Without --apply "
+                                "an action only prints its plan.")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for a in sorted(all_actions().values(), key=lambda a: a.name):
+        sp = sub.add_parser(a.name, help=a.help, description=a.help)
+        sp.add_argument("--env", default=None, help="environments/NAME.toml (default: $OPSPROOF_ENV, else sandbox)")
+        sp.add_argument("--apply", action="store_true", help="do it (default: print the plan)")
+        for prm in a.params:
+            sp.add_argument(*prm.flags, **prm.kwargs)
+    args = vars(p.parse_args(argv))
+    name, env_name, apply = args.pop("action"), args.pop("env"), args.pop("apply")
+    try:
+        env = config.load(env_name)
+    except config.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 4
+    try:
+        report = run(name, env, apply=apply, **args)
+    except StepFailed as e:
+        print(f"{name}: FAILED: {e}", file=sys.stderr)
+        return 1
+    except OpsproofError as e:
+        print(f"{name}: {e}", file=sys.stderr)
+        return 1
+    print(report.as_text())
+    ev = report.evidence.as_text()
+    if ev:
+        print(ev)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+pytest_plugins = [
+    "fixtures.options",
+    "fixtures.sandbox",
+    "fixtures.targets",
+    "fixtures.actions",
+    "fixtures.reporting",
+]

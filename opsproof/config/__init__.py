@@ -1,0 +1,140 @@
+"""The typed environment model and its loader.
+
+An environment is one TOML file, ``environments/NAME.toml``: where each target is and every threshold, with the
+runbook's values as defaults. ``load`` validates it and fails with ONE line naming the file and the key.
+"""
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from .. import ROOT
+from ..errors import ConfigError
+from .aws import Aws, Rds
+from .backups import Backups
+from .base import Section
+from .capacity import Capacity
+from .certificates import Certificates, Endpoint
+from .database import Database
+from .hosts import Hosts
+from .sandbox import Sandbox
+from .secrets import Secrets
+from .services import Api, Services
+from .storage import Storage
+from .timeouts import Timeouts
+from .window import Window
+
+__all__ = [
+    "Api",
+    "Aws",
+    "Backups",
+    "Capacity",
+    "Certificates",
+    "ConfigError",
+    "Database",
+    "Endpoint",
+    "Environment",
+    "Hosts",
+    "Rds",
+    "Sandbox",
+    "Secrets",
+    "Services",
+    "Storage",
+    "Timeouts",
+    "Window",
+    "env_name",
+    "load",
+]
+
+ENV_DIR = ROOT / "environments"
+
+
+class Environment(Section):
+    name: str
+    kind: Literal["sandbox", "aws"] = "aws"
+    timeouts: Timeouts = Timeouts()
+    database: Database | None = None
+    aws: Aws = Aws()
+    rds: Rds = Rds()
+    backups: Backups = Backups()
+    storage: Storage = Storage()
+    certificates: Certificates = Certificates()
+    secrets: Secrets = Secrets()
+    services: Services = Services()
+    hosts: Hosts = Hosts()
+    capacity: Capacity = Capacity()
+    window: Window = Window()
+    sandbox: Sandbox | None = None
+
+    # Where relative paths in the file are anchored; set by load().
+    root: Path = ROOT
+
+    def path(self, p: Path | str) -> Path:
+        """Resolve a path from the file: against the project folder, or "{sandbox}/..." against the sandbox's
+        state folder (which OPSPROOF_SANDBOX_DIR may move)."""
+        s = str(p)
+        if s.startswith("{sandbox}"):
+            return self.sandbox_dir / s.removeprefix("{sandbox}").lstrip("/")
+        p = Path(s)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def sandbox_dir(self) -> Path:
+        override = os.environ.get("OPSPROOF_SANDBOX_DIR")
+        if override:
+            return Path(override).resolve()
+        return self.path(self.sandbox.state_dir if self.sandbox else ".sandbox")
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.kind == "sandbox"
+
+
+def env_name(explicit: str | None = None) -> str:
+    """--env, else OPSPROOF_ENV, else the sandbox."""
+    return explicit or os.environ.get("OPSPROOF_ENV") or "sandbox"
+
+
+def load(name: str | None = None, env_dir: Path | None = None) -> Environment:
+    """Load and validate ``environments/NAME.toml``; a path to a .toml file works too.
+
+    >>> load("sandbox").database.port
+    55432
+    """
+    name = env_name(name)
+    env_dir = env_dir or ENV_DIR
+    path = Path(name) if name.endswith(".toml") else env_dir / f"{name}.toml"
+    shown = _shown(path)
+    if not path.is_file():
+        known = sorted(p.stem for p in env_dir.glob("*.toml") if not p.stem.endswith(".example"))
+        raise ConfigError(f"{shown}: no such environment file (known environments: {', '.join(known) or 'none'})")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{shown}: not valid TOML: {e}") from None
+    data.setdefault("name", path.stem)
+    try:
+        return Environment.model_validate({**data, "root": ROOT})
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise ConfigError(f"{shown}: {key}: {_message(err)}{more}") from None
+
+
+def _message(err) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    return f"{err['msg']} (got {err.get('input')!r})"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,5 @@
+from .base import Section
+
+
+class Backups(Section):
+    """Backup validation (snapshots, restore drill) thresholds."""

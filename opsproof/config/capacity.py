@@ -1,0 +1,5 @@
+from .base import Section
+
+
+class Capacity(Section):
+    """Capacity planning: metrics, forecast horizons, thresholds."""

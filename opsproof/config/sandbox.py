@@ -1,0 +1,22 @@
+from pathlib import Path
+
+from pydantic import PositiveInt
+
+from .base import Section
+
+
+class SandboxPorts(Section):
+    postgres: PositiveInt = 55432
+    aws: PositiveInt = 55000
+    http: PositiveInt = 55080
+    tls: PositiveInt = 55443
+
+
+class Sandbox(Section):
+    """Only in sandbox environments: where the local stand-in keeps its state and listens."""
+
+    state_dir: Path = Path(".sandbox")
+    """Relative to the project folder; OPSPROOF_SANDBOX_DIR overrides it."""
+    ports: SandboxPorts = SandboxPorts()
+    autostart: bool = True
+    """Start the sandbox for a test session when it is not running (and stop it afterwards)."""

@@ -1,0 +1,5 @@
+from .base import Section
+
+
+class Storage(Section):
+    """S3 buckets and cross-region replication."""

@@ -1,0 +1,3 @@
+"""Faults of the backups area."""
+
+from . import fault  # noqa: F401

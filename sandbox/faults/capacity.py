@@ -1,0 +1,3 @@
+"""Faults of the capacity area."""
+
+from . import fault  # noqa: F401

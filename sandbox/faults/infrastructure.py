@@ -1,0 +1,3 @@
+"""Faults of the infrastructure area."""
+
+from . import fault  # noqa: F401

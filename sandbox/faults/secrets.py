@@ -1,0 +1,3 @@
+"""Faults of the secrets area."""
+
+from . import fault  # noqa: F401

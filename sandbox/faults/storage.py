@@ -1,0 +1,3 @@
+"""Faults of the storage area."""
+
+from . import fault  # noqa: F401

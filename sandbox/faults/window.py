@@ -1,0 +1,3 @@
+"""Faults of the window area."""
+
+from . import fault  # noqa: F401

@@ -1,0 +1,128 @@
+"""The project's own tests. Proofs run real checks in a subprocess (pytester) against the sandbox, healthy and
+broken by a named fault, and assert on what the check reported.
+
+    def test_served_certificates_are_not_expiring(healthy, broken):
+        healthy.assert_passed("test_served_certificates_are_not_expiring")
+        run = broken("expired-certificate", "checks/certificates/test_endpoints.py")
+        run.assert_failed("test_served_certificates_are_not_expiring", "127.0.0.1:55443", "days left")
+"""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from opsproof import ROOT
+
+pytest_plugins = ["pytester"]
+
+
+# ---- the sandbox the proofs break and heal ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sandbox():
+    """The sandbox, up and healed. Started for the test session when it was not running (and stopped after)."""
+    from sandbox import faults, lifecycle
+    from sandbox.state import Sandbox
+
+    sb = Sandbox.load("sandbox")
+    started = lifecycle.up(sb, log=lambda m: None)
+    with lifecycle.lock(sb):
+        faults.heal(sb)
+    yield sb
+    if started:
+        lifecycle.down(sb, log=lambda m: None)
+
+
+# ---- running checks --------------------------------------------------------------------------------------------
+@dataclass
+class CheckRun:
+    """One pytest run of real checks: its exit code, output, and what each check recorded (evidence.json)."""
+
+    ret: int
+    output: str
+    record: dict
+    result: pytest.RunResult | None = None
+    """The pytester RunResult (fnmatch_lines, assert_outcomes) when run through pytester."""
+
+    def _find(self, check: str) -> list[dict]:
+        found = [c for c in self.record["checks"] if c["nodeid"].split("::")[-1].split("[")[0] == check]
+        assert found, f"{check} did not run; ran: {[c['nodeid'] for c in self.record['checks']]}\n" \
+                      f"{self.output[-3000:]}"
+        return found
+
+    def outcome(self, check: str) -> str:
+        outcomes = {c["outcome"] for c in self._find(check)}
+        return "failed" if "failed" in outcomes else outcomes.pop()
+
+    def message(self, check: str) -> str:
+        return "\n".join(c["message"] or "" for c in self._find(check))
+
+    def evidence(self, check: str) -> list:
+        return [e for c in self._find(check) for e in c["evidence"]]
+
+    def assert_passed(self, check: str) -> None:
+        assert self.outcome(check) == "passed", f"{check} should pass:\n{self.message(check)}"
+
+    def assert_failed(self, check: str, *culprits: str) -> str:
+        """The check failed (or errored at setup: its target was down) and its message names every culprit."""
+        assert self.outcome(check) == "failed", f"{check} should fail but {self.outcome(check)}"
+        msg = self.message(check)
+        for c in culprits:
+            assert c in msg, f"{check}'s failure should name {c!r}: {msg}"
+        return msg
+
+
+def checks_command(out: Path, *args: str, env_name: str = "sandbox") -> list[str]:
+    """pytest from the project folder (its pytest.ini and conftest.py), reports into out/."""
+    return [sys.executable, "-m", "pytest", "--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"),
+            "-p", "no:cacheprovider", "--no-sandbox-autostart", "--env", env_name,
+            f"--html={out / 'report.html'}", f"--junitxml={out / 'junit.xml'}",
+            *[str(ROOT / a) if a.startswith(("checks", "tests")) else a for a in args]]
+
+
+def _record(out: Path, ret: int) -> dict:
+    path = out / "evidence.json"
+    return json.loads(path.read_text()) if path.exists() else {"checks": [], "exitstatus": ret}
+
+
+@pytest.fixture(scope="session")
+def healthy(sandbox, tmp_path_factory) -> CheckRun:
+    """Every non-destructive check, run once on the healthy sandbox."""
+    out = tmp_path_factory.mktemp("healthy")
+    proc = subprocess.run(checks_command(out, "checks", "-m", "not destructive"), cwd=ROOT, capture_output=True,
+                          text=True, timeout=900)
+    return CheckRun(proc.returncode, proc.stdout + proc.stderr, _record(out, proc.returncode))
+
+
+@pytest.fixture
+def run_checks(sandbox, pytester):
+    """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now."""
+
+    def run(*args: str, env_name: str = "sandbox") -> CheckRun:
+        result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)
+        return CheckRun(result.ret, result.stdout.str() + result.stderr.str(), _record(pytester.path, result.ret),
+                        result)
+
+    return run
+
+
+@pytest.fixture
+def broken(sandbox, run_checks):
+    """broken(FAULT, *check paths) → CheckRun of those checks with FAULT applied; healed afterwards."""
+    from sandbox import faults, lifecycle
+
+    applied = []
+
+    def run(fault: str, *args: str) -> CheckRun:
+        with lifecycle.lock(sandbox):
+            faults.apply(sandbox, fault)
+        applied.append(fault)
+        return run_checks(*args)
+
+    yield run
+    with lifecycle.lock(sandbox):
+        for f in reversed(applied):
+            faults.heal(sandbox, f)
