@@ -8,6 +8,7 @@ broken by a named fault, and assert on what the check reported.
 """
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from opsproof import ROOT
 
 pytest_plugins = ["pytester"]
 
+SANDBOX_ENV = os.environ.get("OPSPROOF_ENV") or "sandbox"
+"""The sandbox environment the proofs use: a private one (python -m sandbox.private) when OPSPROOF_ENV names it."""
+
 
 # ---- the sandbox the proofs break and heal ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
@@ -27,7 +31,7 @@ def sandbox():
     from sandbox import faults, lifecycle
     from sandbox.state import Sandbox
 
-    sb = Sandbox.load("sandbox")
+    sb = Sandbox.load(SANDBOX_ENV)
     started = lifecycle.up(sb, log=lambda m: None)
     with lifecycle.lock(sb):
         faults.heal(sb)
@@ -75,10 +79,10 @@ class CheckRun:
         return msg
 
 
-def checks_command(out: Path, *args: str, env_name: str = "sandbox") -> list[str]:
+def checks_command(out: Path, *args: str, env_name: str = SANDBOX_ENV) -> list[str]:
     """pytest from the project folder (its pytest.ini and conftest.py), reports into out/."""
     return [sys.executable, "-m", "pytest", "--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"),
-            "-p", "no:cacheprovider", "--no-sandbox-autostart", "--env", env_name,
+            "-p", "no:cacheprovider", "--no-sandbox-autostart", f"--env={env_name}",
             f"--html={out / 'report.html'}", f"--junitxml={out / 'junit.xml'}",
             *[str(ROOT / a) if a.startswith(("checks", "tests")) else a for a in args]]
 
@@ -101,7 +105,7 @@ def healthy(sandbox, tmp_path_factory) -> CheckRun:
 def run_checks(sandbox, pytester):
     """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now."""
 
-    def run(*args: str, env_name: str = "sandbox") -> CheckRun:
+    def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)
         return CheckRun(result.ret, result.stdout.str() + result.stderr.str(), _record(pytester.path, result.ret),
                         result)
