@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from opsproof import config
 from opsproof.errors import ConfigError
 
 from . import faults, lifecycle
@@ -12,7 +13,8 @@ from .state import Sandbox
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
-    p.add_argument("--env", default="sandbox", help="a sandbox environment file (default: sandbox)")
+    p.add_argument("--env", default=None,
+                   help="a sandbox environment: name or .toml path (default: $OPSPROOF_ENV, else sandbox)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("up", help="start every part (seeding on first start); a no-op when already up")
     d = sub.add_parser("down", help="heal faults and stop every part")
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("faults", help="list the named faults")
     a = p.parse_args(argv)
     try:
-        sb = Sandbox.load(a.env)
+        sb = Sandbox.load(config.env_name(a.env))
         if a.cmd == "faults":
             for f in sorted(faults.all_faults().values(), key=lambda f: (f.area, f.name)):
                 print(f"{f.name:34} {f.area:15} {f.summary}")

@@ -88,9 +88,10 @@ def _start_aws(sb: Sandbox, log) -> None:
     procs.start("aws", [procs.python(), "-m", "sandbox.aws.server", "--host", "127.0.0.1",
                         "--port", str(sb.ports.aws), "--state-dir", str(sb.dir)],
                 sb.run_dir, sb.log_dir, sb.ports.aws)
-    from .aws import seed  # moto is in memory: every start is a fresh seed
+    from . import aws  # moto is in memory: every start is a fresh seed
 
-    seed.seed(sb)
+    for seeder in aws.seeders():
+        seeder(sb)
     # Faults that lived in the AWS server died with it.
     sb.record_faults([f for f in sb.applied_faults() if faults.get(f).part != "aws"])
 
@@ -124,7 +125,7 @@ def exports(sb: Sandbox) -> list[str]:
     db = sb.env.database
     ep = sb.env.certificates.endpoints[0] if sb.env.certificates.endpoints else None
     lines = [
-        "export OPSPROOF_ENV=sandbox",
+        f"export OPSPROOF_ENV={sb.env_name}",
         f"export PGHOST=127.0.0.1 PGPORT={sb.ports.postgres} PGDATABASE={db.dbname} PGUSER={db.user}",
         f"export PGPASSWORD={sb.password(db.user)}  # sandbox throwaway (read-only role)",
         f"export AWS_ENDPOINT_URL={sb.endpoint_url} AWS_DEFAULT_REGION={sb.env.aws.region}",

@@ -19,13 +19,15 @@ ROLES = ("opsproof_check", "opsproof_action", "app")
 @dataclass
 class Sandbox:
     env: config.Environment
+    env_name: str = "sandbox"
+    """How to name this environment again (--env / OPSPROOF_ENV): a name or a .toml path."""
 
     @classmethod
     def load(cls, env_name: str = "sandbox") -> "Sandbox":
         env = config.load(env_name)
         if not env.is_sandbox or env.sandbox is None:
-            raise config.ConfigError(f"environments/{env_name}.toml: kind: is not a sandbox environment")
-        return cls(env)
+            raise config.ConfigError(f"{env_name}: kind: is not a sandbox environment")
+        return cls(env, env_name)
 
     # ---- paths -------------------------------------------------------------------------------------------------
     @cached_property

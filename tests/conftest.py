@@ -48,6 +48,8 @@ class CheckRun:
     ret: int
     output: str
     record: dict
+    out: Path
+    """Where its report.html, junit.xml and evidence.json are."""
     result: pytest.RunResult | None = None
     """The pytester RunResult (fnmatch_lines, assert_outcomes) when run through pytester."""
 
@@ -98,7 +100,7 @@ def healthy(sandbox, tmp_path_factory) -> CheckRun:
     out = tmp_path_factory.mktemp("healthy")
     proc = subprocess.run(checks_command(out, "checks", "-m", "not destructive"), cwd=ROOT, capture_output=True,
                           text=True, timeout=900)
-    return CheckRun(proc.returncode, proc.stdout + proc.stderr, _record(out, proc.returncode))
+    return CheckRun(proc.returncode, proc.stdout + proc.stderr, _record(out, proc.returncode), out)
 
 
 @pytest.fixture
@@ -108,7 +110,7 @@ def run_checks(sandbox, pytester):
     def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)
         return CheckRun(result.ret, result.stdout.str() + result.stderr.str(), _record(pytester.path, result.ret),
-                        result)
+                        pytester.path, result)
 
     return run
 

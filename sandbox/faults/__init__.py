@@ -47,8 +47,9 @@ def fault(name: str, area: str, part: str = "aws"):
         raise ValueError(f"fault {name!r}: part must be one of {PARTS}")
 
     def register(cls):
-        if name in REGISTRY:
-            raise ValueError(f"fault {name!r} registered twice")
+        old = REGISTRY.get(name)
+        if old and (type(old.impl).__module__, type(old.impl).__qualname__) != (cls.__module__, cls.__qualname__):
+            raise ValueError(f"fault {name!r} registered twice: {type(old.impl).__module__} and {cls.__module__}")
         doc = (cls.__doc__ or "").strip().splitlines()
         REGISTRY[name] = Fault(name, area, part, doc[0] if doc else "", cls())
         return cls
