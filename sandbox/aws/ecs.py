@@ -1,0 +1,199 @@
+"""ECS services that actually reach their desired count.
+
+What moto 5.2.5 does: a new service has runningCount 0 and pendingCount = desiredCount forever, its PRIMARY
+deployment stays IN_PROGRESS, and UpdateService with a new task definition leaves the deployment's taskDefinition
+and counts as they were.
+
+What this overlay adds, on DescribeServices and UpdateService replies (and DescribeClusters' task counts): the
+service is steady, i.e. runningCount == desiredCount, pendingCount 0, one PRIMARY deployment on the service's
+current task definition with rolloutState COMPLETED, and a "has reached a steady state" event; unless an override
+says otherwise. Tasks themselves (ListTasks, DescribeTasks) stay moto's: there are none.
+
+Faults (admin API):
+
+    POST /_sandbox/ecs/service {"cluster": C, "service": S, ...fields}
+        runningCount, pendingCount, failedTasks, rolloutState (IN_PROGRESS|FAILED|COMPLETED), rolloutStateReason:
+            the PRIMARY deployment's values (the service's counts are the sum over its deployments);
+        activeDeployment: {"taskDefinition": ARN (default: the previous revision), "runningCount": N}
+            a second, ACTIVE deployment still running the old task definition (a rollout in progress);
+        circuitBreakerRollback: true (or {"failedTasks": N, "rollbackTo": ARN})
+            the last deployment failed and the circuit breaker rolled back: the PRIMARY runs the previous revision,
+            the failed deployment is ACTIVE with rolloutState FAILED, and the events say so;
+        "clear": true drops the service's override.
+"""
+
+import hashlib
+
+from .overlay import AdminError, Call, Overlay, Reply, admin, epoch, handles, moto_backend, need, now
+
+FIELDS = {"runningCount": int, "pendingCount": int, "failedTasks": int, "rolloutState": str,
+          "rolloutStateReason": str, "activeDeployment": dict, "circuitBreakerRollback": (bool, dict)}
+CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+
+class Ecs(Overlay):
+    name = "ecs"
+
+    def initial_state(self) -> dict:
+        return {"services": {}}  # "cluster/service" -> override fields
+
+    @handles("ecs", "DescribeServices")
+    def describe_services(self, call: Call) -> Reply:
+        reply = call.forward()
+        if reply.ok:
+            data = reply.json()
+            data["services"] = [self.present(svc) for svc in data.get("services", [])]
+            reply.with_json(data)
+        return reply
+
+    @handles("ecs", "UpdateService")
+    def update_service(self, call: Call) -> Reply:
+        reply = call.forward()
+        if reply.ok:
+            data = reply.json()
+            if "service" in data:
+                data["service"] = self.present(data["service"])
+            reply.with_json(data)
+        return reply
+
+    @handles("ecs", "DescribeClusters")
+    def describe_clusters(self, call: Call) -> Reply:
+        """The clusters' counts agree with the services' (moto counts their tasks as pending and no service as
+        active)."""
+        reply = call.forward()
+        if not reply.ok:
+            return reply
+        data = reply.json()
+        backend = moto_backend("ecs", call.region)
+        for cluster in data.get("clusters", []):
+            running = pending = active = 0
+            for svc in backend.services.values():
+                if svc.cluster_name != cluster.get("clusterName") or svc.status != "ACTIVE":
+                    continue
+                active += 1
+                shown = self.present({"clusterArn": svc.cluster_arn, "serviceName": svc.name,
+                                      "desiredCount": svc.desired_count, "taskDefinition": svc.task_definition,
+                                      "deployments": [{**d, "createdAt": epoch(d["createdAt"])}
+                                                      for d in svc.deployments]})
+                running += shown["runningCount"]
+                pending += shown["pendingCount"]
+            cluster.update(runningTasksCount=running, pendingTasksCount=pending, activeServicesCount=active)
+        return reply.with_json(data)
+
+    # ---- what a steady (or overridden) service looks like ------------------------------------------------------------
+    def present(self, svc: dict) -> dict:
+        cluster = svc.get("clusterArn", "").rsplit("/", 1)[-1]
+        with self.lock:
+            override = dict(self.state["services"].get(f"{cluster}/{svc.get('serviceName')}", {}))
+        deployments = svc.get("deployments") or []
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+        if primary is None:  # not an ECS deployment controller: moto keeps no deployments, neither do we
+            svc["runningCount"] = override.get("runningCount", svc.get("desiredCount", 0))
+            svc["pendingCount"] = override.get("pendingCount", 0)
+            return svc
+        desired = svc.get("desiredCount", 0)
+        task_def = svc.get("taskDefinition")
+        created = primary.get("createdAt") or epoch(now())
+        rollback = override.get("circuitBreakerRollback")
+        events = list(svc.get("events") or [])
+        name = svc.get("serviceName")
+
+        if rollback:
+            opts = rollback if isinstance(rollback, dict) else {}
+            failed_td = task_def
+            task_def = opts.get("rollbackTo") or previous_revision(task_def)
+            failed = deployment(primary["id"], "ACTIVE", failed_td, desired, running=0, pending=0,
+                                failed_tasks=opts.get("failedTasks", 3), state="FAILED",
+                                reason=CIRCUIT_BREAKER_REASON, created=created, like=primary)
+            new_id = deployment_id(primary["id"] + ":rollback")
+            running = override.get("runningCount", desired)
+            primary = deployment(new_id, "PRIMARY", task_def, desired, running=running,
+                                 pending=override.get("pendingCount", max(desired - running, 0)),
+                                 failed_tasks=0, state=override.get("rolloutState", "COMPLETED"),
+                                 reason=override.get("rolloutStateReason"), created=created + 60, like=primary)
+            deployments = [primary, failed]
+            svc["taskDefinition"] = task_def
+            t = created + 60
+            events = [event(f"(service {name}) rolling back to deployment {new_id}.", t),
+                      event(f"(service {name}) (deployment {failed['id']}) deployment failed: tasks failed to "
+                            f"start.", t - 1)] + events
+        else:
+            active = override.get("activeDeployment")
+            old_running = active.get("runningCount", desired) if active else 0
+            running = override.get("runningCount", max(desired - old_running, 0) if active else desired)
+            pending = override.get("pendingCount", max(desired - running, 0))
+            state = override.get("rolloutState") or ("COMPLETED" if running >= desired and not active
+                                                     else "IN_PROGRESS")
+            primary = deployment(primary["id"], "PRIMARY", task_def, desired, running=running, pending=pending,
+                                 failed_tasks=override.get("failedTasks", 0), state=state,
+                                 reason=override.get("rolloutStateReason"), created=created, like=primary)
+            deployments = [primary]
+            if active:
+                old = deployment(deployment_id(primary["id"] + ":active"), "ACTIVE",
+                                 active.get("taskDefinition") or previous_revision(task_def), desired,
+                                 running=old_running, pending=0, failed_tasks=0,
+                                 state="COMPLETED", reason=None, created=created - 86400, like=primary)
+                deployments.append(old)
+            if state == "COMPLETED" and not events:
+                events = [event(f"(service {name}) has reached a steady state.", created + 120)]
+
+        svc["deployments"] = deployments
+        svc["runningCount"] = sum(d["runningCount"] for d in deployments)
+        svc["pendingCount"] = sum(d["pendingCount"] for d in deployments)
+        svc["events"] = events
+        return svc
+
+    # ---- admin -----------------------------------------------------------------------------------------------------
+    @admin("ecs/service")
+    def set_service(self, payload: dict) -> dict:
+        cluster, service = need(payload, "cluster"), need(payload, "service")
+        name = f"{cluster.rsplit('/', 1)[-1]}/{service.rsplit('/', 1)[-1]}"
+        with self.lock:
+            if payload.get("clear"):
+                self.state["services"].pop(name, None)
+                return {"service": name, "override": None}
+            fields = {}
+            for key, value in payload.items():
+                if key in ("cluster", "service", "clear"):
+                    continue
+                if key not in FIELDS:
+                    raise AdminError(f"unknown field {key!r} (known: {', '.join(FIELDS)})")
+                need(payload, key, FIELDS[key])
+                fields[key] = value
+            if fields.get("rolloutState") not in (None, "IN_PROGRESS", "FAILED", "COMPLETED"):
+                raise AdminError("rolloutState must be IN_PROGRESS, FAILED or COMPLETED")
+            merged = {**self.state["services"].get(name, {}), **fields}
+            self.state["services"][name] = merged
+            return {"service": name, "override": merged}
+
+
+def deployment(dep_id: str, status: str, task_def: str, desired: int, *, running: int, pending: int,
+               failed_tasks: int, state: str, reason: str | None, created: float, like: dict) -> dict:
+    d = {k: v for k, v in like.items() if k not in ("id", "status", "taskDefinition")}
+    d.update(id=dep_id, status=status, taskDefinition=task_def, desiredCount=desired if status == "PRIMARY" else 0,
+             runningCount=running, pendingCount=pending, failedTasks=failed_tasks, rolloutState=state,
+             createdAt=created, updatedAt=created + (120 if state != "IN_PROGRESS" else 0))
+    d["rolloutStateReason"] = reason or {
+        "COMPLETED": f"ECS deployment {dep_id} completed.",
+        "IN_PROGRESS": f"ECS deployment {dep_id} in progress.",
+        "FAILED": f"ECS deployment {dep_id} failed.",
+    }.get(state, "")
+    return d
+
+
+def event(message: str, at: float) -> dict:
+    return {"id": hashlib.md5(message.encode()).hexdigest()[:8] + "-0000-4000-8000-000000000000",
+            "createdAt": at, "message": message}
+
+
+def deployment_id(seed: str) -> str:
+    return "ecs-svc/" + str(int(hashlib.sha1(seed.encode()).hexdigest()[:15], 16))
+
+
+def previous_revision(task_def_arn: str | None) -> str | None:
+    """family:N -> family:N-1 (N itself when it is the first revision)."""
+    if not task_def_arn or ":" not in task_def_arn:
+        return task_def_arn
+    base, rev = task_def_arn.rsplit(":", 1)
+    return f"{base}:{max(int(rev) - 1, 1)}" if rev.isdigit() else task_def_arn
+
