@@ -35,7 +35,9 @@ def main():
     sys.path.insert(0, str(ROOT))
     from sandbox.private import private_env
 
-    env_file, state = private_env("bench-foundation", 57000, Path(tempfile.mkdtemp()))
+    folder = tempfile.mkdtemp()
+    os.chmod(folder, 0o755)  # PostgreSQL runs as another user and must reach its data folder
+    env_file, state = private_env("bench-foundation", 57000, Path(folder))
     env = {**os.environ, "OPSPROOF_SANDBOX_DIR": str(state), "OPSPROOF_ENV": str(env_file)}
     results = {}
     results["collect_only_s"] = timed([PY, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
