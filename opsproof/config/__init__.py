@@ -22,6 +22,7 @@ from .database import Database
 from .hosts import Hosts
 from .sandbox import Sandbox
 from .secrets import Secrets
+from .security import Security
 from .services import Api, Services
 from .storage import Storage
 from .timeouts import Timeouts
@@ -63,6 +64,7 @@ class Environment(Section):
     storage: Storage = Storage()
     certificates: Certificates = Certificates()
     secrets: Secrets = Secrets()
+    security: Security = Security()
     services: Services = Services()
     hosts: Hosts = Hosts()
     capacity: Capacity = Capacity()
@@ -83,10 +85,13 @@ class Environment(Section):
 
     @property
     def sandbox_dir(self) -> Path:
+        """The sandbox's state folder: an absolute state_dir as written; else $OPSPROOF_SANDBOX_DIR; else
+        state_dir under the project folder."""
+        configured = Path(self.sandbox.state_dir if self.sandbox else ".sandbox")
         override = os.environ.get("OPSPROOF_SANDBOX_DIR")
-        if override:
+        if override and not configured.is_absolute():
             return Path(override).resolve()
-        return self.path(self.sandbox.state_dir if self.sandbox else ".sandbox")
+        return self.path(configured)
 
     @property
     def is_sandbox(self) -> bool:
