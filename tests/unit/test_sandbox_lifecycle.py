@@ -27,6 +27,7 @@ def private(tmp_path_factory):
         return subprocess.run([sys.executable, "-m", "sandbox", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=120)
 
+    sandbox.env_file = str(env_file)
     yield sandbox
     sandbox("down", "--purge")
     shutil.rmtree(folder, ignore_errors=True)
@@ -63,5 +64,17 @@ def test_cold_up_then_idempotent_up_status_and_down(private):
     assert "smoke-endpoint-error" in private("status").stdout
     assert private("heal").stdout.strip() == "healed: smoke-endpoint-error"
     assert private("down").returncode == 0
+    assert private("status").returncode == 3
+    assert not _our_processes("opsproof-lifecycle")
+
+
+def test_the_suite_starts_a_stopped_sandbox_once_for_all_workers_and_stops_it(private, tmp_path):
+    assert private("status").returncode == 3
+    env = {**os.environ, "OPSPROOF_ENV": private.env_file}
+    p = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-m", "post_maintenance", "-p", "no:cacheprovider",
+                        f"--html={tmp_path}/r.html", f"--junitxml={tmp_path}/j.xml"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:]
+    assert p.stdout.count("sandbox up in") == 1 and "sandbox down" in p.stdout
     assert private("status").returncode == 3
     assert not _our_processes("opsproof-lifecycle")
