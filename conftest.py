@@ -3,5 +3,8 @@ pytest_plugins = [
     "fixtures.sandbox",
     "fixtures.targets",
     "fixtures.actions",
+    "fixtures.hosts",
+    "fixtures.monitoring",
     "fixtures.reporting",
+    "fixtures.window",
 ]

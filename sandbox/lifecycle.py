@@ -1,8 +1,10 @@
 """up / down / status of the whole sandbox. `up` is idempotent: parts already running are left alone."""
 
+import hashlib
 import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from filelock import FileLock
 
@@ -52,16 +54,16 @@ def up(sb: Sandbox, log=print) -> bool:
             tls.ensure(sb.tls_dir)
             sb.run_dir.mkdir(parents=True, exist_ok=True)
             if not part_running(sb, "postgres"):
-                _start_postgres(sb, log)
                 started.append("postgres")
+                _start_postgres(sb, log)
             if not part_running(sb, "aws"):
+                started.append("aws")  # before seeding: a seed that fails must not leave the server behind
                 _start_aws(sb, log)
-                started.append("aws")
             if not part_running(sb, "web"):
+                started.append("web")
                 procs.start("web", [procs.python(), "-m", "sandbox.web", "--state-dir", str(sb.dir),
                                     "--http-port", str(sb.ports.http), "--tls-port", str(sb.ports.tls)],
                             sb.run_dir, sb.log_dir, sb.ports.tls)
-                started.append("web")
         except BaseException:
             _stop(sb, started)
             raise
@@ -71,8 +73,13 @@ def up(sb: Sandbox, log=print) -> bool:
 
 def _start_postgres(sb: Sandbox, log) -> None:
     marker = sb.pg_data.parent / "seeded"
-    if postgres.initialised(sb) and not marker.exists():
-        shutil.rmtree(sb.pg_data)  # an earlier first start died before seeding finished: start over
+    wanted = _seed_fingerprint(sb)
+    if postgres.initialised(sb) and (not marker.exists() or marker.read_text() != wanted):
+        # Died before seeding finished, or seeded by an older sandbox or on other ports: the data is disposable.
+        for child in sb.pg_data.parent.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+        log("postgres: re-creating the database (its seed or ports changed)")
     fresh = not postgres.initialised(sb)
     if fresh:
         postgres.init(sb)
@@ -80,8 +87,15 @@ def _start_postgres(sb: Sandbox, log) -> None:
     postgres.wait_ready(sb)
     if fresh:
         postgres.seed(sb)
-        marker.write_text("ok")
+        marker.write_text(wanted)
         log("postgres: initialised and seeded")
+
+
+def _seed_fingerprint(sb: Sandbox) -> str:
+    """What the seeded data depends on: the seeding code, the database section and the port."""
+    h = hashlib.sha256(Path(postgres.__file__).read_bytes())
+    h.update(repr((sb.ports.postgres, sb.env.database)).encode())
+    return h.hexdigest()[:16]
 
 
 def _start_aws(sb: Sandbox, log) -> None:

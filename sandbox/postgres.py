@@ -6,6 +6,7 @@ as anyone else it runs as that user. It listens on 127.0.0.1 and on a unix socke
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import time
@@ -67,11 +68,16 @@ def init(sb: Sandbox) -> None:
     _chown(sb.pg_data.parent)
     _chown(sb.run_dir)
     _chown(sb.log_dir)
-    subprocess.run(
+    r = subprocess.run(
         _as_server_user([str(bindir() / "initdb"), "-D", str(sb.pg_data), "-U", "postgres", "--auth-local=trust",
                          "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
-        check=True, capture_output=True, text=True,
+        capture_output=True, text=True,
     )
+    if r.returncode != 0:
+        why = (r.stderr.strip().splitlines() or ["?"])[-1]
+        if "Permission denied" in r.stderr:
+            why += f" (the {_server_user()} user must be able to reach {sb.dir}: every parent folder needs o+x)"
+        raise RuntimeError(f"initdb failed: {why}")
     conf = sb.pg_data / "postgresql.conf"
     with conf.open("a") as f:
         f.write(
@@ -86,6 +92,9 @@ def init(sb: Sandbox) -> None:
             "autovacuum_naptime = 10s\n"
             "shared_preload_libraries = 'pg_stat_statements'\n"
             "max_prepared_transactions = 4\n"
+            # The lowest value PostgreSQL allows: autovacuum keeps every database's age(datfrozenxid) near 100k, so
+            # the xid-wraparound-risk fault can cross the sandbox's threshold by burning ~150k XIDs in a second.
+            "autovacuum_freeze_max_age = 100000\n"
         )
 
 
@@ -107,12 +116,78 @@ def start(sb: Sandbox, timeout: float = 15) -> None:
     if r.returncode != 0:
         tail = log.read_text().strip().splitlines()[-3:]
         raise RuntimeError(f"PostgreSQL did not start on port {sb.ports.postgres}: {' | '.join(tail)}")
+    if (sb.pg_data.parent / "seeded").exists():
+        create_replicas(sb)  # a sandbox seeded before replicas existed gets them now
+    for name, data, port in replicas(sb):
+        if (data / "PG_VERSION").exists() and not _pg_ctl_ok("status", data):
+            _start_replica(sb, name, data, port, timeout)
 
 
 def stop(sb: Sandbox) -> None:
+    for _, data, _ in replicas(sb):
+        if (data / "PG_VERSION").exists():
+            _pg_ctl_ok("stop", data, "-m", "fast", "-w", "-t", "20")
     if initialised(sb):
         subprocess.run(_as_server_user([str(bindir() / "pg_ctl"), "stop", "-D", str(sb.pg_data), "-m", "fast",
                                         "-w", "-t", "20"]), capture_output=True, text=True)
+
+
+# ---- read replicas -------------------------------------------------------------------------------------------------
+# Each name in [database.replication] replicas is a real streaming replica of the sandbox's server: a pg_basebackup
+# in <state>/pg/replica-N, listening on the server's port + N, connected as application_name NAME through a physical
+# replication slot (as RDS read replicas are). The replica-lag fault pauses its replay.
+def replicas(sb: Sandbox) -> list[tuple[str, Path, int]]:
+    """(application_name, data dir, port) of every configured replica."""
+    names = sb.env.database.replication.replicas if sb.env.database else []
+    return [(n, sb.dir / "pg" / f"replica-{i}", sb.ports.postgres + i) for i, n in enumerate(names, start=1)]
+
+
+def replica_dsn(sb: Sandbox, port: int) -> str:
+    """Superuser on a replica over the unix socket (read-only: it is in recovery)."""
+    return f"host={sb.run_dir} port={port} dbname={sb.env.database.dbname} user=postgres connect_timeout=3"
+
+
+def _pg_ctl_ok(cmd: str, data: Path, *args: str) -> bool:
+    r = subprocess.run(_as_server_user([str(bindir() / "pg_ctl"), cmd, "-D", str(data), *args]),
+                       capture_output=True, text=True)
+    return r.returncode == 0
+
+
+def create_replicas(sb: Sandbox) -> None:
+    """pg_basebackup each missing replica from the running server (about a second each)."""
+    for name, data, port in replicas(sb):
+        if (data / "PG_VERSION").exists():
+            continue
+        shutil.rmtree(data, ignore_errors=True)
+        data.parent.mkdir(parents=True, exist_ok=True)
+        slot = re.sub(r"[^a-z0-9_]", "_", name.lower())
+        with sb.admin("postgres") as c:
+            if not c.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (slot,)).fetchone():
+                c.execute("SELECT pg_create_physical_replication_slot(%s, true)", (slot,))
+        _chown(data.parent)
+        subprocess.run(_as_server_user([
+            str(bindir() / "pg_basebackup"), "-D", str(data), "-h", str(sb.run_dir), "-p", str(sb.ports.postgres),
+            "-U", "postgres", "-X", "stream", "-S", slot, "-R", "--no-sync", "-c", "fast"]),
+            check=True, capture_output=True, text=True, timeout=120)
+        with (data / "postgresql.auto.conf").open("a") as f:
+            f.write(f"\n# opsproof sandbox replica\nprimary_conninfo = 'host={sb.run_dir} port={sb.ports.postgres} "
+                    f"user=postgres application_name={name}'\nprimary_slot_name = '{slot}'\n"
+                    # report replay progress every second, so a healed replica-lag shows within a second
+                    "wal_receiver_status_interval = 1\n")
+        _chown(data)
+        _start_replica(sb, name, data, port)
+
+
+def _start_replica(sb: Sandbox, name: str, data: Path, port: int, timeout: float = 15) -> None:
+    log = sb.log_dir / f"{name}.log"
+    log.touch()
+    _chown(log)
+    r = subprocess.run(_as_server_user([str(bindir() / "pg_ctl"), "start", "-D", str(data), "-l", str(log),
+                                        "-o", f"-p {port}", "-w", "-t", str(int(timeout))]),
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        tail = log.read_text().strip().splitlines()[-3:]
+        raise RuntimeError(f"replica {name} did not start on port {port}: {' | '.join(tail)}")
 
 
 def wait_ready(sb: Sandbox, timeout: float = 10) -> None:
@@ -164,7 +239,9 @@ CREATE INDEX idx_jobs_status_created_at ON jobs (status, created_at);
 CREATE INDEX idx_assets_project_id ON assets (project_id);
 """
 
-# Volumes: order of 10^5 jobs; a fifth of them completed more than 90 days ago (what archive-jobs moves to S3).
+# Volumes: order of 10^5 jobs, one every 30 s over the last 42 days. The healthy sandbox has no completed job older
+# than the runbook's 90 days (as if archive-jobs ran last week); the `unarchived-jobs` fault adds some for archive-jobs
+# to move. The data ages with the sandbox: after 48 days the oldest seeded jobs pass 90 days (purge and re-seed).
 VOLUME = {"users": 5_000, "projects": 20_000, "jobs": 120_000, "assets": 40_000}
 
 DATA = """
@@ -180,8 +257,8 @@ SELECT 1 + (g::bigint * 104729) % {projects},
        (ARRAY['render','upscale','voice','edit'])[1 + g % 4],
        CASE WHEN g % 50 = 0 THEN 'failed' WHEN g > {jobs} - 200 THEN 'running' ELSE 'completed' END,
        30 + g % 600,
-       now() - make_interval(mins => ({jobs} - g) * 2),
-       CASE WHEN g > {jobs} - 200 THEN NULL ELSE now() - make_interval(mins => ({jobs} - g) * 2 - 5) END
+       now() - make_interval(secs => ({jobs} - g) * 30),
+       CASE WHEN g > {jobs} - 200 THEN NULL ELSE now() - make_interval(secs => ({jobs} - g) * 30 - 300) END
 FROM generate_series(1, {jobs}) g;
 INSERT INTO assets (project_id, s3_key, size_bytes, created_at)
 SELECT 1 + (g * 31) % {projects}, 'media/' || g || '/render.mp4', 1048576 + (g::bigint * 7777) % 50000000,
@@ -210,5 +287,105 @@ def seed(sb: Sandbox) -> None:
         c.execute("SET ROLE app")
         c.execute(SCHEMA)
         c.execute(DATA.format(**VOLUME))
+        # Production tuning of the one big, busy table: autovacuum at 5% dead rather than 20% (the checks honour
+        # per-table settings: its own trigger is 50 + 0.05 x reltuples).
+        c.execute("ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.05, "
+                  "autovacuum_analyze_scale_factor = 0.02)")
         c.execute("RESET ROLE")
+        started = c.execute("SELECT now()").fetchone()[0]
         c.execute("VACUUM ANALYZE")
+        # That VACUUM ANALYZE is the sandbox's first maintenance window: record it as vacuum-analyze would.
+        tables = [r[0] for r in c.execute("SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables "
+                                          "ORDER BY 1")]
+        from opsproof.probes import pg_window
+
+        pg_window.write_record(sb.env.path(sb.env.database.window.record), pg_window.Record(
+            action="sandbox seed (VACUUM ANALYZE)", started_at=started, vacuumed=tables, analyzed=tables))
+    create_replicas(sb)
+
+
+# ---- sessions held open by a helper process (the connection faults) ------------------------------------------------
+HOLD_STATES = {"idle": "idle", "idle-in-transaction": "idle in transaction", "active": "active"}
+
+
+def hold(sb: Sandbox, name: str, count: int, mode: str, timeout: float = 20) -> int:
+    """Start a detached process that holds `count` sessions as the application's role `app`, with application_name
+    opsproof-fault-NAME: 'idle' (connected), 'idle-in-transaction' (BEGIN, a read, then nothing) or 'active' (a
+    query sleeping for a day). Returns its pid once every session shows in that state in pg_stat_activity."""
+    import signal
+    import sys
+
+    release(sb, name)
+    app_name = f"opsproof-fault-{name}"
+    db = sb.env.database
+    sb.run_dir.mkdir(parents=True, exist_ok=True)
+    log = open(sb.log_dir / f"fault-{name}.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.postgres", "hold", "--port", str(sb.ports.postgres), "--dbname", db.dbname,
+         "--count", str(count), "--mode", mode, "--application-name", app_name],
+        env={**os.environ, "PGPASSWORD": sb.password("app")}, stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
+    (sb.run_dir / f"fault-{name}.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    with sb.admin() as c:
+        while True:
+            n = c.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND state = %s",
+                          (app_name, HOLD_STATES[mode])).fetchone()[0]
+            if n >= count:
+                return proc.pid
+            if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                raise RuntimeError(f"the {name} helper held {n} of {count} sessions (see {log.name})")
+            time.sleep(0.05)
+
+
+def release(sb: Sandbox, name: str, timeout: float = 10) -> None:
+    """Stop the helper of hold() and make sure none of its sessions is left."""
+    import signal
+
+    pidfile = sb.run_dir / f"fault-{name}.pid"
+    if pidfile.exists():
+        try:
+            os.killpg(int(pidfile.read_text()), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+        pidfile.unlink(missing_ok=True)
+    app_name = f"opsproof-fault-{name}"
+    deadline = time.monotonic() + timeout
+    with sb.admin() as c:
+        while c.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                        (app_name,)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sessions {app_name} did not end within {timeout:.0f}s")
+            time.sleep(0.05)
+
+
+def _hold_main(argv: list[str]) -> None:
+    """The helper process of hold(): open the sessions, put them in their state, wait to be killed."""
+    import argparse
+    import threading
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--dbname", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--mode", choices=list(HOLD_STATES), required=True)
+    p.add_argument("--application-name", required=True)
+    a = p.parse_args(argv)
+    conns = [psycopg.connect(host="127.0.0.1", port=a.port, dbname=a.dbname, user="app", connect_timeout=3,
+                             application_name=a.application_name, autocommit=a.mode != "idle-in-transaction")
+             for _ in range(a.count)]
+    for c in conns:
+        if a.mode == "idle-in-transaction":
+            c.execute("SELECT count(*) FROM users")  # the transaction stays open: a snapshot, a lock on users
+        elif a.mode == "active":
+            threading.Thread(target=c.execute, args=("SELECT pg_sleep(86400)",), daemon=True).start()
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["hold"]:
+        _hold_main(sys.argv[2:])

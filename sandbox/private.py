@@ -1,7 +1,10 @@
 """A private sandbox: the sandbox environment on other ports and another state folder, so two sandboxes (a
 developer's and a benchmark's, or two engineers') never share a port or a fault.
 
-    eval "$(python -m sandbox.private alice 56000)"    # then python -m sandbox up, pytest ... as usual
+    eval "$(python -m sandbox.private alice 26000)"    # then python -m sandbox up, pytest ... as usual
+
+Pick a base below 32768: Linux hands out ports above that to outgoing connections, which can hold a port a
+sandbox wants to listen on. The default sandbox sits at 15000.
 
 Re-run it after editing environments/sandbox.toml: the private file is a copy with the ports moved.
 """
@@ -14,11 +17,11 @@ from pathlib import Path
 
 from opsproof.config import ENV_DIR
 
-DEFAULT_PORTS = {"postgres": 55432, "aws": 55000, "http": 55080, "tls": 55443}
+DEFAULT_PORTS = {"postgres": 15432, "aws": 15000, "http": 15080, "tls": 15443}
 
 
 def private_env(name: str, base: int, root: Path | None = None) -> tuple[Path, Path]:
-    """Write <root>/opsproof-NAME/sandbox.toml with every sandbox port moved to base + (port - 55000)."""
+    """Write <root>/opsproof-NAME/sandbox.toml with every sandbox port moved to base + (port - 15000)."""
     folder = (root or Path(tempfile.gettempdir())) / f"opsproof-{name}"
     state = folder / "state"
     state.mkdir(parents=True, exist_ok=True)
@@ -26,7 +29,7 @@ def private_env(name: str, base: int, root: Path | None = None) -> tuple[Path, P
         os.chmod(p, 0o755)
     toml = (ENV_DIR / "sandbox.toml").read_text()
     for port in DEFAULT_PORTS.values():
-        toml = toml.replace(str(port), str(base + port - 55000))
+        toml = toml.replace(str(port), str(base + port - 15000))
     toml = re.sub(r'(?m)^state_dir = .*$', f'state_dir = "{state}"', toml)
     env_file = folder / "sandbox.toml"
     env_file.write_text(toml)

@@ -4,7 +4,7 @@ broken by a named fault, and assert on what the check reported.
     def test_served_certificates_are_not_expiring(healthy, broken):
         healthy.assert_passed("test_served_certificates_are_not_expiring")
         run = broken("expired-certificate", "checks/certificates/test_endpoints.py")
-        run.assert_failed("test_served_certificates_are_not_expiring", "127.0.0.1:55443", "days left")
+        run.assert_failed("test_served_certificates_are_not_expiring", "127.0.0.1:15443", "days left")
 """
 
 import json
@@ -31,6 +31,7 @@ def sandbox():
     from sandbox import faults, lifecycle
     from sandbox.state import Sandbox
 
+    faults.all_faults()  # import every fault module now: pytester's module snapshot must not re-import them
     sb = Sandbox.load(SANDBOX_ENV)
     started = lifecycle.up(sb, log=lambda m: None)
     with lifecycle.lock(sb):

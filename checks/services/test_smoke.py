@@ -1,8 +1,13 @@
-"""Post-maintenance: 'Verify all services healthy' and 'Run smoke tests'."""
+"""Post-maintenance: 'Verify all services healthy' and 'Run smoke tests' against the product's API.
+
+The smoke requests ([services.smoke] requests) run once per module: a wrong answer is retried for eventually_s
+(services settling after a deploy), then each request is sampled `samples` times for its p95 latency, which is
+recorded as the metric smoke.<name>.p95_ms for the before/after comparison.
+"""
 
 import pytest
 
-from opsproof.probes import http
+from opsproof.probes import http, smoke
 
 pytestmark = [pytest.mark.services]
 
@@ -18,3 +23,39 @@ def test_api_health_answers_within_budget(env, api, evidence):
     assert r.elapsed_s <= api.health_budget_s, (
         f"{url} took {r.elapsed_s:.2f}s, over its budget of {api.health_budget_s:g}s (services.api.health_budget_s)"
     )
+
+
+@pytest.fixture(scope="module")
+def smoke_results(env, api):
+    if not env.services.smoke.requests:
+        pytest.skip(f"environments/{env.name}.toml has no [services.smoke] requests")
+    return smoke.run(api, env.services.smoke, env.timeouts)
+
+
+@pytest.mark.post_maintenance
+@pytest.mark.nightly
+def test_smoke_requests_answer_as_expected(env, smoke_results, evidence):
+    """Run smoke tests: every configured request answers its expected status and body fragment (retried while
+    the services settle, up to services.smoke.eventually_s)."""
+    evidence.table("smoke tests", [r.row() for r in smoke_results])
+    bad = [r for r in smoke_results if not r.ok]
+    assert not bad, (f"{len(bad)} of {len(smoke_results)} smoke test(s) failed after "
+                     f"{env.services.smoke.eventually_s:g}s of retries (services.smoke.eventually_s): "
+                     + "; ".join(f"{r.name} ({r.method} {r.url}) {r.problem}" for r in bad))
+
+
+@pytest.mark.post_maintenance
+@pytest.mark.nightly
+def test_smoke_p95_latency_within_budget(env, smoke_results, evidence):
+    """Each smoke test's p95 latency over services.smoke.samples requests is within its budget (budget_s)."""
+    metrics = {f"smoke.{r.name}.p95_ms": r.p95_ms for r in smoke_results if r.p95_ms is not None}
+    evidence.json("metrics", metrics)
+    evidence.table("latency", [{"request": r.name, "p95_ms": r.p95_ms, "max_ms": r.max_ms, "budget_ms": r.budget_ms,
+                                "samples": len(r.samples_ms)} for r in smoke_results])
+    slow = [r for r in smoke_results if r.p95_ms is not None and not r.within_budget]
+    unmeasured = [r for r in smoke_results if r.p95_ms is None]
+    problems = [f"{r.name} ({r.method} {r.url}) p95 {'at least ' if r.stopped_early else ''}{r.p95_ms:g} ms "
+                f"over its budget of {r.budget_ms:g} ms" for r in slow]
+    problems += [f"{r.name} not measured: {r.problem}" for r in unmeasured]
+    assert not problems, ("; ".join(problems) + f" (services.smoke.requests budget_s; p95 over "
+                                                f"{env.services.smoke.samples} requests)")

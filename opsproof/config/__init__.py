@@ -20,6 +20,7 @@ from .capacity import Capacity
 from .certificates import Certificates, Endpoint
 from .database import Database
 from .hosts import Hosts
+from .infrastructure import Infrastructure
 from .sandbox import Sandbox
 from .secrets import Secrets
 from .security import Security
@@ -39,9 +40,11 @@ __all__ = [
     "Endpoint",
     "Environment",
     "Hosts",
+    "Infrastructure",
     "Rds",
     "Sandbox",
     "Secrets",
+    "Security",
     "Services",
     "Storage",
     "Timeouts",
@@ -67,6 +70,7 @@ class Environment(Section):
     security: Security = Security()
     services: Services = Services()
     hosts: Hosts = Hosts()
+    infrastructure: Infrastructure = Infrastructure()
     capacity: Capacity = Capacity()
     window: Window = Window()
     sandbox: Sandbox | None = None
@@ -107,7 +111,7 @@ def load(name: str | None = None, env_dir: Path | None = None) -> Environment:
     """Load and validate ``environments/NAME.toml``; a path to a .toml file works too.
 
     >>> load("sandbox").database.port
-    55432
+    15432
     """
     name = env_name(name)
     env_dir = env_dir or ENV_DIR

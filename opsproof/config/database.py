@@ -1,10 +1,242 @@
-from pathlib import Path
+"""The [database] section: where PostgreSQL is, how checks and actions log in, and every threshold of the runbook's
+"Database Maintenance" with its default and where that default comes from (runbook, RDS guidance, experts)."""
 
-from pydantic import PositiveInt
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, \
+    model_validator
 
 from .base import Section
 
+# ---- small value types ---------------------------------------------------------------------------------------------
+_UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4}
 
+
+def parse_size(value: str | int | float) -> int:
+    """'8GB' → 8589934592; PostgreSQL's units are powers of 1024 (kB, MB, GB, TB). A bare number is bytes.
+
+    >>> parse_size("50MB"), parse_size("8kB"), parse_size(1024)
+    (52428800, 8192, 1024)
+    """
+    if isinstance(value, (int, float)):
+        return int(value)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?[bB])?\s*", str(value))
+    if not m:
+        raise ValueError(f"not a size: {value!r} (write it like 8GB, 50MB, 64kB)")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "b").lower()])
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekly(value: str) -> tuple[int, dt.time]:
+    """'sun 03:00' (UTC) → (weekday, time): a weekly cron job's time.
+
+    >>> parse_weekly("sun 03:00")
+    (6, datetime.time(3, 0))
+    """
+    m = re.fullmatch(r"\s*([a-zA-Z]{3})\s+(\d{1,2}):(\d{2})\s*", value)
+    if not m or m.group(1).lower() not in _DAYS:
+        raise ValueError(f"not a weekly time: {value!r} (write it like 'sun 03:00', UTC)")
+    return _DAYS.index(m.group(1).lower()), dt.time(int(m.group(2)), int(m.group(3)))
+
+
+def last_weekly(value: str, now: dt.datetime) -> dt.datetime:
+    """The most recent occurrence of a weekly time at or before now (UTC)."""
+    day, start = parse_weekly(value)
+    now = now.astimezone(dt.timezone.utc)
+    t = dt.datetime.combine(now.date(), start, dt.timezone.utc) - dt.timedelta(days=(now.weekday() - day) % 7)
+    return t if t <= now else t - dt.timedelta(days=7)
+
+
+# ---- maintenance thresholds ----------------------------------------------------------------------------------------
+class Vacuum(Section):
+    """Vacuum keeps up: each table's dead tuples against its own autovacuum trigger
+    (autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × reltuples, per-table settings honoured)."""
+
+    trigger_factor: PositiveFloat = 1.0
+    """A table fails when its dead tuples pass factor × its own trigger (1.0: autovacuum is due and has not run)."""
+    dead_tuples_floor: NonNegativeInt = 1000
+    """...and only above this many dead tuples: the runbook's `n_dead_tup > 1000`, kept as a floor so a table of 40
+    rows with 60 dead ones is not an alarm."""
+
+
+class Statistics(Section):
+    """Statistics are current: modifications since the last analyze against each table's own analyze trigger
+    (autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × reltuples)."""
+
+    trigger_factor: PositiveFloat = 1.0
+    mods_floor: NonNegativeInt = 1000
+    """The runbook's `n_mod_since_analyze > 1000`, kept as a floor under each table's own trigger."""
+
+
+class MaintenanceWindow(Section):
+    """After a window every table the window vacuumed/analyzed shows a last (manual) vacuum/analyze after its start."""
+
+    record: Path = Path("reports/window/database.json")
+    """Where `vacuum-analyze --apply` and `analyze --apply` record their run (start time and tables)."""
+    weekly_vacuum: str | None = "sun 03:00"
+    """The runbook's cron job `0 3 * * 0` (UTC). When its last run is newer than the record, every table must show a
+    vacuum after it. Empty: only the record counts."""
+
+    @field_validator("weekly_vacuum")
+    @classmethod
+    def _weekly(cls, v):
+        if not v:
+            return None
+        parse_weekly(v)
+        return v
+
+
+class Bloat(Section):
+    """Table bloat: an estimate from the catalog (no table read) trusted only on fresh statistics, above a size
+    floor, confirmed with pgstattuple_approx where the extension is installed."""
+
+    min_table_size: str = "100MB"
+    """Tables smaller than this are not judged: their bloat costs little (check_postgres defaults to 1 GB wasted,
+    which never flags a 2x-bloated 40 MB table; we judge the ratio above a floor)."""
+    max_percent: float = Field(30.0, gt=0, lt=100)
+    """Wasted (dead + free beyond fillfactor) share of the table that fails the check."""
+    confirm_from_percent: float = Field(20.0, ge=0, lt=100)
+    """Estimates at or above this are confirmed by pgstattuple before a verdict (the estimate errs both ways)."""
+    confirm_with: Literal["pgstattuple_approx", "pgstattuple", "none"] = "pgstattuple_approx"
+    """pgstattuple_approx skips all-visible pages; pgstattuple reads the whole table."""
+    confirm_max_tables: PositiveInt = 10
+    """At most this many tables (largest first) are read per run; the rest are reported as unconfirmed."""
+    confirm_timeout_s: PositiveFloat = 60.0
+    """Time budget of all confirmations of one run (each read's statement_timeout is what is left of it): within the
+    check's own timeout (timeouts.check_s)."""
+
+    @field_validator("min_table_size")
+    @classmethod
+    def _size(cls, v):
+        parse_size(v)
+        return v
+
+    @property
+    def min_table_bytes(self) -> int:
+        return parse_size(self.min_table_size)
+
+
+class Indexes(Section):
+    largest: PositiveInt = 10
+    """How many of the largest indexes and tables go into evidence (the runbook's index-size query)."""
+
+
+class Wraparound(Section):
+    """Transaction ID wraparound. Defaults: AWS RDS guidance (MaximumUsedTransactionIDs: 500M look, 1B act,
+    1.5B emergency); check_postgres uses 1.3B/1.4B, which leaves too little time on a busy database."""
+
+    xid_age_max: PositiveInt = 1_000_000_000
+    """age(datfrozenxid) of any database above this fails (RDS: act at 1 billion)."""
+    xid_age_warn: PositiveInt = 500_000_000
+    """Above this the check passes but says so in evidence (RDS: start looking at 500 million)."""
+    mxid_age_max: PositiveInt = 1_000_000_000
+    """mxid_age(datminmxid) above this fails (multixact IDs wrap around the same way)."""
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.xid_age_warn > self.xid_age_max:
+            raise ValueError("xid_age_warn must not exceed xid_age_max")
+        return self
+
+
+class Connections(Section):
+    max_percent: float = Field(80.0, gt=0, le=100)
+    """Client connections above this share of max_connections fail (check_postgres backends warns at 90%: by then a
+    deploy's connection surge hits the limit)."""
+    long_query_s: PositiveFloat = 300.0
+    """An active query running longer than this is reported (five minutes: far beyond any API request)."""
+    idle_in_transaction_s: PositiveFloat = 300.0
+    """A session idle in a transaction longer than this is reported: it holds locks and the xmin horizon."""
+
+
+class Archive(Section):
+    """Archive policy (runbook: completed jobs older than 90 days go to S3, then are deleted in batches of 1000)."""
+
+    table: str = "jobs"
+    status_column: str = "status"
+    status: str = "completed"
+    time_column: str = "created_at"
+    retention_days: PositiveInt = 90
+    batch_size: int = Field(1000, ge=1, le=100_000)
+    bucket: str | None = None
+    """The S3 bucket archives go to (required by archive-jobs)."""
+    prefix: str = "db-archive/jobs/"
+    """Key prefix inside the bucket; each run writes <prefix>run=<id>/{jobs.jsonl.gz,manifest.json,deleted.json}."""
+
+    @field_validator("table", "status_column", "time_column")
+    @classmethod
+    def _ident(cls, v):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?", v):
+            raise ValueError(f"not a plain (schema.)identifier: {v!r}")
+        return v
+
+
+class Reindex(Section):
+    """The runbook's monthly reindex: REINDEX INDEX CONCURRENTLY per index."""
+
+    indexes: list[str] = ["idx_users_email", "idx_projects_user_id"]
+    """The runbook's 'Automated Approach' indexes."""
+    tables: list[str] = ["users", "projects", "jobs", "assets"]
+    """The runbook's 'large tables': every index on them is rebuilt too."""
+    lock_timeout_ms: PositiveInt = 5000
+    """A rebuild that waits longer than this for a lock fails (and its _ccnew is reported/dropped), rather than
+    queueing the application's writes behind it."""
+
+
+RUNBOOK_XLARGE = {  # runbook: "Recommended Settings for Production (db.r6g.xlarge)"
+    "shared_buffers": "8GB", "effective_cache_size": "24GB", "work_mem": "50MB", "maintenance_work_mem": "2GB",
+    "max_connections": "200", "random_page_cost": "1.1",
+}
+
+
+class Parameters(Section):
+    """The quarterly parameter review: the RDS parameter group against the recommended values for the class."""
+
+    recommended: dict[str, dict[str, str | int | float]] = {"db.r6g.xlarge": RUNBOOK_XLARGE}
+    """Per instance class: parameter → value (sizes with units, as the runbook writes them)."""
+    instance_memory_gib: dict[str, PositiveFloat] = {"db.r6g.large": 16, "db.r6g.xlarge": 32, "db.r6g.2xlarge": 64,
+                                                     "db.r6g.4xlarge": 128}
+    """For parameter groups that use {DBInstanceClassMemory...} formulas."""
+    tolerance_percent: NonNegativeFloat = 5.0
+    """How far a value may be from the recommendation (formulas and RDS's own rounding)."""
+    check_live: bool = True
+    """Also compare the server's live settings (pg_settings) with the recommendation. (db-parameters --apply
+    --reboot reboots only inside a scheduled window: [window.schedule].)"""
+
+    @field_validator("recommended")
+    @classmethod
+    def _sizes(cls, v):
+        for klass, params in v.items():
+            for name, value in params.items():
+                if isinstance(value, str) and re.search(r"[a-zA-Z]", value):
+                    parse_size(value)
+        return v
+
+
+class Replication(Section):
+    replicas: list[str] = []
+    """Read replicas by their application_name in pg_stat_replication (an RDS replica: its instance identifier)."""
+    max_lag_bytes: str = "256MB"
+    """WAL not yet replayed on a replica."""
+    max_lag_s: PositiveFloat = 60.0
+    """replay_lag; only counted while WAL is outstanding (an idle primary is not a lagging replica)."""
+    settle_s: NonNegativeFloat = 10.0
+    """A replica over the limits is measured again for this long before it fails (a burst of WAL, a vacuum, a
+    restore on the primary: lag that clears within seconds is not the alarm)."""
+
+    @field_validator("max_lag_bytes")
+    @classmethod
+    def _size(cls, v):
+        parse_size(v)
+        return v
+
+
+# ---- the section -----------------------------------------------------------------------------------------------------
 class Database(Section):
     """Where the PostgreSQL database is and how checks and actions log in. No password here: see password_*."""
 
@@ -23,3 +255,17 @@ class Database(Section):
     action_password_file: Path | None = None
     min_server_version: PositiveInt = 12
     """REINDEX CONCURRENTLY needs 12+ (runbook: 'PostgreSQL 12+')."""
+    maintenance_timeout_s: PositiveInt = 3600
+    """statement_timeout of one maintenance statement (VACUUM, REINDEX, a delete batch): inside the 4-hour window."""
+
+    vacuum: Vacuum = Vacuum()
+    statistics: Statistics = Statistics()
+    window: MaintenanceWindow = MaintenanceWindow()
+    bloat: Bloat = Bloat()
+    indexes: Indexes = Indexes()
+    wraparound: Wraparound = Wraparound()
+    connections: Connections = Connections()
+    archive: Archive = Archive()
+    reindex: Reindex = Reindex()
+    parameters: Parameters = Parameters()
+    replication: Replication = Replication()

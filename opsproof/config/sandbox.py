@@ -6,10 +6,10 @@ from .base import Section
 
 
 class SandboxPorts(Section):
-    postgres: PositiveInt = 55432
-    aws: PositiveInt = 55000
-    http: PositiveInt = 55080
-    tls: PositiveInt = 55443
+    postgres: PositiveInt = 15432
+    aws: PositiveInt = 15000
+    http: PositiveInt = 15080
+    tls: PositiveInt = 15443
 
 
 class Sandbox(Section):

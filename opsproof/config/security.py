@@ -7,7 +7,6 @@ Vulnerability databases are often out of reach where checks run: each audit then
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
 
 from pydantic import PositiveFloat, PositiveInt, field_validator
 
@@ -81,11 +80,8 @@ class DependencyAudit(Section):
 
 
 class Images(Section):
-    """The images the ECS services run: ECR scan findings and pinned tags."""
+    """The images the ECS services of [services.ecs] run: ECR scan findings and pinned tags."""
 
-    cluster: str = "prod-cluster"
-    services: list[str] = []
-    """Default: every service in the cluster."""
     min_severity: str = "high"
     """Fail on scan findings at or above this severity (runbook: no CRITICAL/HIGH)."""
     forbidden_tags: list[str] = ["latest"]

@@ -1,6 +1,6 @@
 """The sandbox's AWS: moto's server with overlays that supply what moto lacks, behind the same wire protocol.
 
-    python -m sandbox.aws.server --port 55000 --state-dir .sandbox/aws     # the server (server.py)
+    python -m sandbox.aws.server --port 15000 --state-dir .sandbox/aws     # the server (server.py)
     sandbox.aws.seed.seed(sb)                                             # the runbook's production (seed.py)
     sandbox.aws.admin.set_replication_status(url, bucket, key, "FAILED")  # faults (admin.py)
 

@@ -20,22 +20,32 @@ Faults (admin API):
             the last deployment failed and the circuit breaker rolled back: the PRIMARY runs the previous revision,
             the failed deployment is ACTIVE with rolloutState FAILED, and the events say so;
         "clear": true drops the service's override.
+    POST /_sandbox/ecs/rollout-seconds {"seconds": 2.0}
+        how long a deployment started by UpdateService stays IN_PROGRESS (default 2 s).
+
+Deployments: UpdateService with forceNewDeployment or a new task definition starts a new PRIMARY deployment (a new
+id, createdAt now), as ECS does; for rollout-seconds it is IN_PROGRESS with the previous deployment ACTIVE beside
+it, then COMPLETED alone. Fault overrides apply on top of it.
 """
 
 import hashlib
+import time
+import uuid
 
 from .overlay import AdminError, Call, Overlay, Reply, admin, epoch, handles, moto_backend, need, now
 
 FIELDS = {"runningCount": int, "pendingCount": int, "failedTasks": int, "rolloutState": str,
           "rolloutStateReason": str, "activeDeployment": dict, "circuitBreakerRollback": (bool, dict)}
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+ROLLOUT_SECONDS = 2.0
 
 
 class Ecs(Overlay):
     name = "ecs"
 
     def initial_state(self) -> dict:
-        return {"services": {}}  # "cluster/service" -> override fields
+        # "cluster/service" -> override fields; "cluster/service" -> the latest deployment UpdateService started
+        return {"services": {}, "rollouts": {}, "rollout_seconds": ROLLOUT_SECONDS}
 
     @handles("ecs", "DescribeServices")
     def describe_services(self, call: Call) -> Reply:
@@ -48,7 +58,17 @@ class Ecs(Overlay):
 
     @handles("ecs", "UpdateService")
     def update_service(self, call: Call) -> Reply:
+        body = call.json
+        cluster = str(body.get("cluster") or "default").rsplit("/", 1)[-1]
+        service = str(body.get("service", "")).rsplit("/", 1)[-1]
+        before = self._task_definition(call.region, cluster, service)
         reply = call.forward()
+        after = self._task_definition(call.region, cluster, service) if reply.ok else None
+        if reply.ok and before and (body.get("forceNewDeployment") or after != before):
+            with self.lock:
+                self.state["rollouts"][f"{cluster}/{service}"] = {
+                    "id": "ecs-svc/" + str(uuid.uuid4().int % 10 ** 19), "started": time.time(),
+                    "taskDefinition": after, "previous": before}
         if reply.ok:
             data = reply.json()
             if "service" in data:
@@ -80,13 +100,34 @@ class Ecs(Overlay):
             cluster.update(runningTasksCount=running, pendingTasksCount=pending, activeServicesCount=active)
         return reply.with_json(data)
 
+    @staticmethod
+    def _task_definition(region: str, cluster: str, service: str) -> str | None:
+        try:
+            backend = moto_backend("ecs", region)
+            svc = backend.services.get(f"{cluster}:{service}")
+            return svc.task_definition if svc is not None else None
+        except Exception:  # noqa: BLE001 - only used to notice a new deployment
+            return None
+
     # ---- what a steady (or overridden) service looks like ------------------------------------------------------------
     def present(self, svc: dict) -> dict:
         cluster = svc.get("clusterArn", "").rsplit("/", 1)[-1]
+        key = f"{cluster}/{svc.get('serviceName')}"
         with self.lock:
-            override = dict(self.state["services"].get(f"{cluster}/{svc.get('serviceName')}", {}))
+            override = dict(self.state["services"].get(key, {}))
+            rollout = dict(self.state["rollouts"].get(key, {}))
+            rollout_s = float(self.state.get("rollout_seconds", ROLLOUT_SECONDS))
         deployments = svc.get("deployments") or []
         primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+        if primary is not None and rollout:
+            # the deployment UpdateService started: a new id; in progress beside the previous one for a while
+            primary = {**primary, "id": rollout["id"], "createdAt": rollout["started"]}
+            elapsed = time.time() - rollout["started"]
+            if elapsed < rollout_s:
+                desired = svc.get("desiredCount", 0)
+                progress = {"activeDeployment": {"taskDefinition": rollout["previous"], "runningCount": desired},
+                            "runningCount": int(desired * elapsed / rollout_s), "rolloutState": "IN_PROGRESS"}
+                override = {**progress, **override}
         if primary is None:  # not an ECS deployment controller: moto keeps no deployments, neither do we
             svc["runningCount"] = override.get("runningCount", svc.get("desiredCount", 0))
             svc["pendingCount"] = override.get("pendingCount", 0)
@@ -165,6 +206,15 @@ class Ecs(Overlay):
             merged = {**self.state["services"].get(name, {}), **fields}
             self.state["services"][name] = merged
             return {"service": name, "override": merged}
+
+    @admin("ecs/rollout-seconds")
+    def set_rollout_seconds(self, payload: dict) -> dict:
+        seconds = need(payload, "seconds", (int, float))
+        if seconds < 0:
+            raise AdminError("seconds must not be negative")
+        with self.lock:
+            self.state["rollout_seconds"] = float(seconds)
+        return {"rollout_seconds": float(seconds)}
 
 
 def deployment(dep_id: str, status: str, task_def: str, desired: int, *, running: int, pending: int,

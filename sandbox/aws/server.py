@@ -1,6 +1,6 @@
 """The sandbox's AWS server: moto's WSGI app behind the sandbox's overlays, on one threaded HTTP server.
 
-    python -m sandbox.aws.server --host 127.0.0.1 --port 55000 --state-dir .sandbox/aws
+    python -m sandbox.aws.server --host 127.0.0.1 --port 15000 --state-dir .sandbox/aws
 
 Requests under ``/_sandbox/`` go to the admin API (JSON; see ``sandbox/aws/admin.py`` for a client); requests an
 overlay registered for go to that overlay; everything else goes straight to moto. Logs go to stderr (``--verbose``
@@ -22,18 +22,32 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from .acm import Acm
+from .alarm_history import AlarmHistory
 from .cloudfront import CloudFront
+from .cloudwatch_metrics import CloudWatchMetrics
+from .ecr import Ecr
+from .ecr_scans import EcrScans
 from .ecs import Ecs
 from .elbv2 import Elbv2
 from .overlay import AdminError, Call, Overlay, Reply, json_reply
 from .rds import Rds
+from .rds_credentials import RdsCredentials
+from .rds_restore import RdsRestore
+from .s3_listing import S3Listing
 from .s3_replication import S3Replication
+from .scaling_activities import ScalingActivities
 from .secretsmanager import Secrets
+from .secrets_history import SecretsHistory
 from .ssm import Ssm
 
 log = logging.getLogger("sandbox.aws")
 
 OVERLAYS = (S3Replication, Ecs, Ssm, Elbv2, CloudFront, Rds, Secrets)
+OVERLAYS += (Acm, SecretsHistory, RdsCredentials, EcrScans)  # certificates, secrets and security (issue 5)
+OVERLAYS += (CloudWatchMetrics, ScalingActivities)  # capacity (issue 8): cloudwatch_metrics.py, scaling_activities.py
+OVERLAYS += (Ecr, AlarmHistory)  # infrastructure and services (issue 6): sandbox/aws/ecr.py, alarm_history.py
+OVERLAYS += (RdsRestore, S3Listing)  # backups and storage (issue 4): rds_restore.py, s3_listing.py
 STATE_FILE = "aws-overlays.json"
 WARM = (("ec2", "us-east-1"), ("s3", "aws"), ("elbv2", "us-east-1"), ("ecs", "us-east-1"), ("ssm", "us-east-1"),
         ("rds", "us-east-1"), ("acm", "us-east-1"), ("cloudfront", "aws"))
@@ -154,7 +168,7 @@ def warm_up() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.aws.server", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=55000)
+    parser.add_argument("--port", type=int, default=15000)
     parser.add_argument("--state-dir", type=Path, default=None, help="where the overlay state snapshot is written")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)

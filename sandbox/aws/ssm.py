@@ -3,14 +3,15 @@
 What moto 5.2.5 does: CreatePatchBaseline, DescribePatchBaselines, Register/GetPatchBaselineForPatchGroup and the
 maintenance-window calls work (the overlay leaves them to moto). GetPatchBaseline, DescribeInstanceInformation,
 DescribeInstancePatchStates(ForPatchGroup), DescribeInstancePatches, DescribePatchGroupState and the compliance
-calls are not implemented: moto answers HTTP 500.
+calls are not implemented: moto answers HTTP 500. Neither are UpdatePatchBaseline and UpdateMaintenanceWindow.
 
 What this overlay adds: every EC2 instance in moto (not terminated) is an SSM managed instance, Online while
 running. Its patch state is healthy by default: patched by the latest run of the maintenance window (the first
 window in moto with a weekly or daily cron schedule, else Sundays 04:00 UTC), nothing missing or failed. The patch
 group is the instance's ``Patch Group`` tag; the baseline is the one registered for that group and the instance's
 operating system (AMAZON_LINUX_2 unless overridden). Per-patch answers (DescribeInstancePatches, ListComplianceItems)
-are synthesised from the counts; NotApplicable patches are counted, not listed.
+are synthesised from the counts; NotApplicable patches are counted, not listed. UpdatePatchBaseline and
+UpdateMaintenanceWindow change moto's baseline and window in place (how a person drifts them from the runbook).
 
 Faults (admin API):
 
@@ -188,6 +189,44 @@ class Ssm(Overlay):
         created = getattr(baseline, "opsproof_created", None) or now()
         baseline.opsproof_created = created
         data["CreatedDate"] = data["ModifiedDate"] = created
+        return json_reply(data)
+
+    # ---- updates moto lacks (the API a person uses to change a baseline or a window) ----------------------------------
+    @handles("ssm", "UpdatePatchBaseline")
+    def update_patch_baseline(self, call: Call) -> Reply:
+        backend = moto_backend("ssm", call.region)
+        body = call.json
+        baseline = backend.baselines.get(str(body.get("BaselineId", "")).rsplit("/", 1)[-1])
+        if baseline is None:
+            return json_error("DoesNotExistException", f"Patch Baseline {body.get('BaselineId')} does not exist.")
+        for key, attr in (("Name", "name"), ("GlobalFilters", "global_filters"), ("ApprovalRules", "approval_rules"),
+                          ("ApprovedPatches", "approved_patches"), ("RejectedPatches", "rejected_patches"),
+                          ("ApprovedPatchesComplianceLevel", "approved_patches_compliance_level"),
+                          ("RejectedPatchesAction", "rejected_patches_action"), ("Description", "description"),
+                          ("Sources", "sources")):
+            if key in body:
+                setattr(baseline, attr, body[key])
+        baseline.opsproof_created = getattr(baseline, "opsproof_created", None) or now()
+        data = {k: v for k, v in baseline.to_json().items() if v is not None}
+        data.pop("DefaultBaseline", None)
+        data["Name"] = data.pop("BaselineName")
+        data["CreatedDate"], data["ModifiedDate"] = baseline.opsproof_created, now()
+        return json_reply(data)
+
+    @handles("ssm", "UpdateMaintenanceWindow")
+    def update_maintenance_window(self, call: Call) -> Reply:
+        backend = moto_backend("ssm", call.region)
+        body = call.json
+        window = backend.windows.get(body.get("WindowId", ""))
+        if window is None:
+            return json_error("DoesNotExistException", f"Maintenance window {body.get('WindowId')} does not exist.")
+        for key, attr in (("Name", "name"), ("Description", "description"), ("Schedule", "schedule"),
+                          ("ScheduleTimezone", "schedule_timezone"), ("ScheduleOffset", "schedule_offset"),
+                          ("Duration", "duration"), ("Cutoff", "cutoff"), ("StartDate", "start_date"),
+                          ("EndDate", "end_date")):
+            if key in body:
+                setattr(window, attr, body[key])
+        data = {k: v for k, v in window.to_json().items() if v is not None}
         return json_reply(data)
 
     # ---- the model ---------------------------------------------------------------------------------------------------

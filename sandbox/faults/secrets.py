@@ -1,3 +1,183 @@
-"""Faults of the secrets area."""
+"""Faults of the secrets area (Secrets Manager and the database credential), and of security updates (dependency
+audits and container images; area "infrastructure", kept here beside the secrets they share the seed with)."""
 
-from . import fault  # noqa: F401
+import json
+import secrets as pysecrets
+
+from psycopg import sql
+
+from ..aws import admin
+from ..aws.seed import (ECR_REGISTRY, ECS_CLUSTER, IMAGE_TAG, SECRET_DATABASE_URL,
+                        SECRET_LAST_ROTATED_DAYS)
+from . import fault
+
+APP_ROLE = "app"
+"""The sandbox role the database URL logs in as (sandbox/aws/seed.py)."""
+
+
+def _notes(sb) -> dict:
+    try:
+        return json.loads((sb.dir / "faults-security.json").read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def _note(sb, **kw) -> None:
+    notes = {**_notes(sb), **kw}
+    path = sb.dir / "faults-security.json"
+    path.write_text(json.dumps(notes))
+
+
+# ---- Secrets Manager -----------------------------------------------------------------------------------------------
+@fault("stale-secret", area="secrets", part="aws")
+class StaleSecret:
+    """The database credential was last rotated 120 days ago (the runbook rotates it quarterly)."""
+
+    AGE = 120
+
+    def apply(self, sb):
+        self._age(sb, self.AGE)
+
+    def heal(self, sb):
+        self._age(sb, SECRET_LAST_ROTATED_DAYS)
+
+    @staticmethod
+    def _age(sb, days):
+        admin.set_secret_rotated(sb.endpoint_url, SECRET_DATABASE_URL, days)
+        admin.post(sb.endpoint_url, "secretsmanager/version-age",
+                   {"secret": SECRET_DATABASE_URL, "stage": "AWSCURRENT", "age_days": days})
+
+
+@fault("rotation-disabled", area="secrets", part="aws")
+class RotationDisabled:
+    """Automatic rotation of the database credential is switched off."""
+
+    def apply(self, sb):
+        admin.post(sb.endpoint_url, "secretsmanager/rotation", {"secret": SECRET_DATABASE_URL, "enabled": False})
+
+    def heal(self, sb):
+        admin.post(sb.endpoint_url, "secretsmanager/rotation", {"secret": SECRET_DATABASE_URL, "enabled": True})
+
+
+@fault("secret-same-as-previous", area="secrets", part="aws")
+class SecretSameAsPrevious:
+    """A 'rotation' stored the same database credential again: AWSCURRENT equals AWSPREVIOUS."""
+
+    def apply(self, sb):
+        sm = sb.client("secretsmanager")
+        before = _stages(sm)
+        value = sm.get_secret_value(SecretId=SECRET_DATABASE_URL)["SecretString"]
+        new = sm.put_secret_value(SecretId=SECRET_DATABASE_URL, SecretString=value)["VersionId"]
+        _note(sb, same_as_previous={"current": before["AWSCURRENT"], "previous": before.get("AWSPREVIOUS"),
+                                    "added": new})
+
+    def heal(self, sb):
+        n = _notes(sb).get("same_as_previous")
+        if not n:
+            return
+        sm = sb.client("secretsmanager")
+        sm.update_secret_version_stage(SecretId=SECRET_DATABASE_URL, VersionStage="AWSCURRENT",
+                                       MoveToVersionId=n["current"], RemoveFromVersionId=n["added"])
+        if n.get("previous"):
+            sm.update_secret_version_stage(SecretId=SECRET_DATABASE_URL, VersionStage="AWSPREVIOUS",
+                                           MoveToVersionId=n["previous"], RemoveFromVersionId=n["added"])
+
+
+def _stages(sm) -> dict[str, str]:
+    versions = sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL)["Versions"]
+    return {s: v["VersionId"] for v in versions for s in v["VersionStages"]}
+
+
+@fault("secret-does-not-connect", area="secrets", part="postgres")
+class SecretDoesNotConnect:
+    """The database password was changed but the secret was not: AWSCURRENT no longer logs in (half a rotation)."""
+
+    def apply(self, sb):
+        with sb.admin() as c:
+            c.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(APP_ROLE),
+                                                                   sql.Literal(pysecrets.token_urlsafe(24))))
+
+    def heal(self, sb):
+        with sb.admin() as c:
+            c.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(APP_ROLE),
+                                                                   sql.Literal(sb.password(APP_ROLE))))
+
+
+# ---- security updates: dependency audits and images (area: infrastructure) --------------------------------------
+VULNERABLE_PYTHON = {"name": "requests", "version": "2.31.0", "vulns": [{
+    "id": "GHSA-9wx4-h78v-vm56", "aliases": ["CVE-2024-35195"], "fix_versions": ["2.32.0"],
+    "description": "Session verify=False persists for later requests to the same origin."}]}
+VULNERABLE_NODE = {"axios": {
+    "name": "axios", "severity": "high", "isDirect": True, "range": "1.3.2 - 1.7.3", "nodes": ["node_modules/axios"],
+    "effects": [], "fixAvailable": {"name": "axios", "version": "1.7.4", "isSemVerMajor": False},
+    "via": [{"source": 1097679, "name": "axios", "dependency": "axios",
+             "title": "Server-Side Request Forgery in axios", "url": "https://github.com/advisories/GHSA-8hc4-vh64-cxmj",
+             "severity": "high", "cwe": ["CWE-918"], "cvss": {"score": 7.5}, "range": ">=1.3.2 <=1.7.3"}]}}
+
+
+@fault("vulnerable-dependency", area="infrastructure", part="aws")
+class VulnerableDependency:
+    """CI's audit reports show requests 2.31.0 (GHSA-9wx4-h78v-vm56) and axios 1.7.2 (GHSA-8hc4-vh64-cxmj, high)."""
+
+    def apply(self, sb):
+        from ..aws.seed_security import audit_dir, write_audit_reports
+
+        write_audit_reports(audit_dir(sb), python_extra=[VULNERABLE_PYTHON], node_extra=VULNERABLE_NODE)
+
+    def heal(self, sb):
+        from ..aws.seed_security import audit_dir, write_audit_reports
+
+        write_audit_reports(audit_dir(sb))
+
+
+CRITICAL_FINDING = {"name": "CVE-2023-38545", "severity": "CRITICAL", "package_name": "libcurl4",
+                    "package_version": "7.88.1-10", "cvss": 9.8,
+                    "description": "SOCKS5 heap buffer overflow in curl/libcurl"}
+
+
+@fault("critical-image-finding", area="infrastructure", part="aws")
+class CriticalImageFinding:
+    """The deployed backend image's latest scan finds CVE-2023-38545 (CRITICAL) in libcurl4."""
+
+    def apply(self, sb):
+        from ..aws.seed_security import IMAGE_FINDINGS
+
+        admin.post(sb.endpoint_url, "ecr/findings", {"repository": "backend", "tag": IMAGE_TAG, "scanned_days_ago": 0,
+                                                     "findings": IMAGE_FINDINGS["backend"] + [CRITICAL_FINDING]})
+
+    def heal(self, sb):
+        admin.post(sb.endpoint_url, "ecr/findings", {"repository": "backend", "tag": IMAGE_TAG, "findings": None})
+
+
+@fault("unpinned-image-tag", area="infrastructure", part="aws")
+class UnpinnedImageTag:
+    """backend-service runs a new task definition whose image is backend:latest (a moving tag)."""
+
+    SERVICE, FAMILY = "backend-service", "backend"
+
+    def apply(self, sb):
+        ecs, ecr = sb.client("ecs"), sb.client("ecr")
+        svc = ecs.describe_services(cluster=ECS_CLUSTER, services=[self.SERVICE])["services"][0]
+        current = svc["taskDefinition"]
+        td = ecs.describe_task_definition(taskDefinition=current)["taskDefinition"]
+        manifest = ecr.batch_get_image(repositoryName=self.FAMILY, imageIds=[{"imageTag": IMAGE_TAG}])["images"][0]
+        try:
+            ecr.put_image(repositoryName=self.FAMILY, imageManifest=manifest["imageManifest"], imageTag="latest")
+        except ecr.exceptions.ImageAlreadyExistsException:
+            pass
+        containers = [{**c, "image": f"{ECR_REGISTRY}/{self.FAMILY}:latest"} for c in td["containerDefinitions"]]
+        keep = {k: td[k] for k in ("networkMode", "requiresCompatibilities", "cpu", "memory") if k in td}
+        new = ecs.register_task_definition(family=td["family"], containerDefinitions=containers, **keep)
+        ecs.update_service(cluster=ECS_CLUSTER, service=self.SERVICE,
+                           taskDefinition=new["taskDefinition"]["taskDefinitionArn"])
+        _note(sb, unpinned={"previous": current, "bad": new["taskDefinition"]["taskDefinitionArn"]})
+
+    def heal(self, sb):
+        n = _notes(sb).get("unpinned")
+        if not n:
+            return
+        ecs, ecr = sb.client("ecs"), sb.client("ecr")
+        ecs.update_service(cluster=ECS_CLUSTER, service=self.SERVICE, taskDefinition=n["previous"])
+        ecs.deregister_task_definition(taskDefinition=n["bad"])
+        ecr.batch_delete_image(repositoryName=self.FAMILY, imageIds=[{"imageTag": "latest"}])
+

@@ -8,7 +8,8 @@ from pathlib import Path
 from opsproof import ROOT
 
 SCHEDULE = {"pre_maintenance", "post_maintenance", "nightly", "monthly", "quarterly"}
-AREAS = {"database", "backups", "storage", "certificates", "secrets", "infrastructure", "services", "capacity"}
+AREAS = {"database", "backups", "storage", "certificates", "secrets", "infrastructure", "services", "capacity",
+         "maintenance"}
 
 
 def _checks():

@@ -373,7 +373,7 @@ def test_rds_backups_parameters_and_secrets(sb, seeded):
     assert params == S.DB_PARAMETERS
     sm = sb.client("secretsmanager")
     url = sm.get_secret_value(SecretId=S.SECRET_DATABASE_URL)["SecretString"]
-    assert url == f"postgresql://opsproof_action:{sb.password('app')}@127.0.0.1:{sb.ports.postgres}/aifilmstudio"
+    assert url == f"postgresql://app:{sb.password('app')}@127.0.0.1:{sb.ports.postgres}/aifilmstudio"
     meta = sm.describe_secret(SecretId=S.SECRET_DATABASE_URL)
     assert meta["RotationEnabled"] and meta["RotationRules"]["AutomaticallyAfterDays"] == 90
     assert 30 <= (now - meta["LastRotatedDate"]).days <= 31

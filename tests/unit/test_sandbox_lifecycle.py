@@ -20,7 +20,7 @@ def private(tmp_path_factory):
     # Under /tmp itself: pytest's own temp folders are private to root, and PostgreSQL runs as another user.
     folder = tempfile.mkdtemp(prefix="opsproof-test-")
     os.chmod(folder, 0o755)
-    env_file, state = private_env("lifecycle", 64500, Path(folder))
+    env_file, state = private_env("lifecycle", 24500, Path(folder))
     env = {**os.environ, "OPSPROOF_ENV": str(env_file)}
 
     def sandbox(*args):
@@ -41,11 +41,11 @@ def _our_processes(marker: str) -> list[str]:
 def test_port_taken_is_one_line_and_leaves_nothing_running(private):
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", 64500 + 80))
+        s.bind(("127.0.0.1", 24500 + 80))
         s.listen()
         p = private("up")
     assert p.returncode == 2
-    assert p.stderr.strip().count("\n") == 0 and "port 64580 (http) is already in use" in p.stderr
+    assert p.stderr.strip().count("\n") == 0 and "port 24580 (http) is already in use" in p.stderr
     assert not _our_processes("opsproof-lifecycle")
 
 
@@ -56,8 +56,8 @@ def test_cold_up_then_idempotent_up_status_and_down(private):
     assert private("up").stdout.strip() == "sandbox already up"
     status = private("status")
     assert status.returncode == 0
-    assert "export PGHOST=127.0.0.1 PGPORT=64932" in status.stdout
-    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:64500" in status.stdout
+    assert "export PGHOST=127.0.0.1 PGPORT=24932" in status.stdout
+    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:24500" in status.stdout
     assert private("break", "no-such-fault").stderr.strip() == \
         "sandbox: unknown fault 'no-such-fault' (python -m sandbox faults lists them)"
     assert private("break", "smoke-endpoint-error").returncode == 0

@@ -1,0 +1,97 @@
+"""Container images the services run: ECR scan findings by name (for waivers) and whether the reference is pinned.
+
+    >>> scan = scan_findings(aws("ecr"), ecs.parse_image("1234.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0"))
+    >>> scan.status, [f.name for f in scan.findings if f.severity == "CRITICAL"]
+    ('COMPLETE', [])
+    >>> pinning(ecs.parse_image("backend:latest"), ["latest"], require_digest=False)
+    "moving tag 'latest'"
+
+Runbook: "Review for Security Vulnerabilities" (docker scan / trivy) before rebuilding; the deployed image's own
+scan is what tells whether production runs something known to be vulnerable.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..connect import aws_call
+from ..errors import TargetUnreachable
+from .ecs import ImageRef
+
+
+@dataclass(frozen=True)
+class ImageFinding:
+    name: str
+    severity: str
+    package: str
+    version: str
+    uri: str = ""
+
+
+@dataclass
+class ImageScan:
+    image: str
+    status: str
+    """COMPLETE, or NOT_SCANNED / NOT_ECR / NOT_FOUND / FAILED..."""
+    completed_at: dt.datetime | None = None
+    age_days: float | None = None
+    counts: dict = field(default_factory=dict)
+    findings: list[ImageFinding] = field(default_factory=list)
+
+
+def scan_findings(ecr, ref: ImageRef, now: dt.datetime | None = None) -> ImageScan:
+    """The image's latest scan (every page of findings); ``ecr`` is a client in the image's registry region."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if ref.ecr_region is None:
+        return ImageScan(ref.image, "NOT_ECR")
+    image_id = {"imageTag": ref.tag} if ref.tag else {"imageDigest": ref.digest}
+    scan = ImageScan(ref.image, "?")
+    token = None
+    while True:
+        kwargs = {"nextToken": token} if token else {}
+        try:
+            page = aws_call(f"ecr describe-image-scan-findings {ref.short}", ecr.describe_image_scan_findings,
+                            repositoryName=ref.repository, imageId=image_id, maxResults=1000, **kwargs)
+        except TargetUnreachable:
+            raise
+        except Exception as e:  # botocore ClientError: ScanNotFound, ImageNotFound, RepositoryNotFound
+            code = getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
+            scan.status = {"ScanNotFoundException": "NOT_SCANNED"}.get(code, f"NOT_FOUND ({code})")
+            return scan
+        scan.status = page.get("imageScanStatus", {}).get("status", "?")
+        found = page.get("imageScanFindings", {}) or {}
+        scan.counts = found.get("findingSeverityCounts", {}) or scan.counts
+        completed = found.get("imageScanCompletedAt")
+        if completed:
+            scan.completed_at = completed
+            scan.age_days = round((now - completed).total_seconds() / 86400, 1)
+        for f in found.get("findings", []) or []:
+            attrs = {a.get("key"): a.get("value") for a in f.get("attributes", [])}
+            scan.findings.append(ImageFinding(f.get("name", "?"), f.get("severity", "UNDEFINED"),
+                                              attrs.get("package_name", ""), attrs.get("package_version", ""),
+                                              f.get("uri", "")))
+        for f in found.get("enhancedFindings", []) or []:  # Amazon Inspector's enhanced scanning
+            pkg = ((f.get("packageVulnerabilityDetails") or {}).get("vulnerablePackages") or [{}])[0]
+            scan.findings.append(ImageFinding(
+                (f.get("packageVulnerabilityDetails") or {}).get("vulnerabilityId") or f.get("title", "?"),
+                f.get("severity", "UNDEFINED"), pkg.get("name", ""), pkg.get("version", "")))
+        token = page.get("nextToken")
+        if not token:
+            return scan
+
+
+def pinning(ref: ImageRef, forbidden_tags: list[str], require_digest: bool) -> str | None:
+    """Why an image reference is not pinned, or None when it is.
+
+    >>> from opsproof.probes.ecs import parse_image
+    >>> pinning(parse_image("backend"), ["latest"], False), pinning(parse_image("backend:v1.2.0"), ["latest"], True)
+    ("no tag (Docker's default: 'latest')", 'a tag, not a digest (security.images.require_digest)')
+    """
+    if ref.digest:
+        return None
+    if require_digest:
+        return "a tag, not a digest (security.images.require_digest)" if ref.tag else "no digest"
+    if not ref.tag:
+        return "no tag (Docker's default: 'latest')"
+    if ref.tag.lower() in {t.lower() for t in forbidden_tags}:
+        return f"moving tag {ref.tag!r}"
+    return None

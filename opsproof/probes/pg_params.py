@@ -1,0 +1,174 @@
+"""The runbook's reviewed parameters (shared_buffers, effective_cache_size, work_mem, maintenance_work_mem,
+max_connections, random_page_cost) as the RDS parameter group sets them and as the server runs them, in comparable
+numbers.
+
+RDS writes memory parameters in their base unit without one (shared_buffers = 1048576 means 1048576 × 8kB = 8GB)
+or as formulas ({DBInstanceClassMemory/32768}); the runbook writes "8GB". Everything here is turned into bytes
+(memory) or plain numbers before it is compared.
+
+    >>> to_number("shared_buffers", "1048576") == to_number("shared_buffers", "8GB") == 8 * 1024 ** 3
+    True
+    >>> to_number("shared_buffers", "{DBInstanceClassMemory/32768}", memory_bytes=32 * 1024 ** 3)
+    8589934592.0
+"""
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+
+import psycopg
+
+from ..config.database import parse_size
+from ..connect import aws_call
+
+# Base unit of each memory parameter when a value carries none (pg_settings.unit; RDS writes values in it).
+BASE_UNIT = {"shared_buffers": 8192, "effective_cache_size": 8192, "temp_buffers": 8192, "wal_buffers": 8192,
+             "work_mem": 1024, "maintenance_work_mem": 1024, "autovacuum_work_mem": 1024,
+             "logical_decoding_work_mem": 1024}
+
+
+def to_number(name: str, value: str | int | float, memory_bytes: float | None = None) -> float:
+    """A parameter value in bytes (memory parameters) or as a plain number; RDS formulas need memory_bytes."""
+    s = str(value).strip()
+    if "{" in s or "DBInstanceClassMemory" in s:
+        if memory_bytes is None:
+            raise ValueError(f"{name} = {s}: a formula, and the instance class's memory is not configured "
+                             "(database.parameters.instance_memory_gib)")
+        n = _formula(s, memory_bytes)
+        return n * BASE_UNIT.get(name, 1)
+    if name in BASE_UNIT:
+        if re.fullmatch(r"\d+", s):
+            return float(int(s) * BASE_UNIT[name])
+        return float(parse_size(s))
+    return float(s)
+
+
+def show(name: str, n: float) -> str:
+    """A number from to_number() as a person reads it: '8GB', '50MB', '1.1', '200'."""
+    if name in BASE_UNIT:
+        for unit, size in (("TB", 1024 ** 4), ("GB", 1024 ** 3), ("MB", 1024 ** 2), ("kB", 1024)):
+            if n >= size and n % size == 0:
+                return f"{int(n // size)}{unit}"
+        return f"{int(n)}B"
+    return f"{n:g}"
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _formula(s: str, memory_bytes: float) -> float:
+    expr = s.replace("{", "(").replace("}", ")").replace("DBInstanceClassMemory", repr(float(memory_bytes)))
+    expr = re.sub(r"\bLEAST\b", "min", expr, flags=re.I)
+    expr = re.sub(r"\bGREATEST\b", "max", expr, flags=re.I)
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max"):
+            return (min if node.func.id == "min" else max)(ev(a) for a in node.args)
+        raise ValueError(f"unsupported RDS formula {s!r}")
+
+    return ev(ast.parse(expr, mode="eval"))
+
+
+# ---- reading ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Live:
+    name: str
+    value: str
+    number: float
+    pending_restart: bool
+    source: str
+
+
+def live(conn: psycopg.Connection, names: list[str]) -> dict[str, Live]:
+    """What the server runs (pg_settings), with the value in bytes for memory parameters."""
+    out = {}
+    for name, setting, unit, pending, source in conn.execute(
+            "SELECT name, setting, unit, pending_restart, source FROM pg_settings WHERE name = ANY(%s)",
+            (names,)).fetchall():
+        n = float(setting) * (parse_size(unit if unit[0].isdigit() else "1" + unit) if unit and unit[-1] == "B" else 1)
+        out[name] = Live(name, show(name, n) if name in BASE_UNIT else setting, n, pending, source)
+    return out
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    instance_class: str
+    parameter_group: str
+    apply_status: str
+    """in-sync, or pending-reboot when a static change waits for a reboot."""
+
+
+def instance(rds, instance_id: str) -> Instance:
+    i = aws_call(f"rds describe-db-instances {instance_id}", rds.describe_db_instances,
+                 DBInstanceIdentifier=instance_id)["DBInstances"][0]
+    groups = i.get("DBParameterGroups") or [{}]
+    return Instance(i["DBInstanceIdentifier"], i.get("DBInstanceClass", ""), groups[0].get("DBParameterGroupName", ""),
+                    groups[0].get("ParameterApplyStatus", "in-sync"))
+
+
+def group_values(rds, group: str, names: list[str]) -> dict[str, str]:
+    """The parameter group's values for names (paginated describe-db-parameters); absent = engine default."""
+    out: dict[str, str] = {}
+    marker = None
+    while True:
+        kwargs = {"DBParameterGroupName": group, **({"Marker": marker} if marker else {})}
+        page = aws_call(f"rds describe-db-parameters {group}", rds.describe_db_parameters, **kwargs)
+        for p in page.get("Parameters", []):
+            if p.get("ParameterName") in names and p.get("ParameterValue") is not None:
+                out[p["ParameterName"]] = p["ParameterValue"]
+        marker = page.get("Marker")
+        if not marker:
+            return out
+
+
+# ---- comparing -------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Review:
+    name: str
+    recommended: str
+    parameter_group: str | None
+    live: str | None
+    group_ok: bool
+    live_ok: bool | None
+    """None when the live value was not compared."""
+
+    def __str__(self) -> str:
+        where = []
+        if not self.group_ok:
+            g = self.parameter_group
+            if g is not None and self.name in BASE_UNIT and re.fullmatch(r"\d+", g):
+                g = f"{g} ({show(self.name, to_number(self.name, g))})"  # RDS's base unit, as a person reads it
+            where.append(f"parameter group has {g or '(engine default)'}")
+        if self.live_ok is False:
+            where.append(f"server runs {self.live}")
+        return f"{self.name}: {' and '.join(where)}, recommended {self.recommended}"
+
+
+def review(recommended: dict, group: dict[str, str], running: dict[str, Live] | None, memory_bytes: float | None,
+           tolerance_percent: float) -> list[Review]:
+    """Each recommended parameter against the group's value (and the live value when given)."""
+
+    def close(name, value, want) -> bool:
+        try:
+            got = value if isinstance(value, float) else to_number(name, value, memory_bytes)
+        except ValueError:
+            return False
+        return abs(got - want) <= abs(want) * tolerance_percent / 100
+
+    out = []
+    for name, rec in recommended.items():
+        want = to_number(name, rec)
+        g = group.get(name)
+        lv = running.get(name) if running is not None else None
+        out.append(Review(name, str(rec), g, lv.value if lv else None,
+                          group_ok=g is not None and close(name, g, want),
+                          live_ok=None if running is None else (lv is not None and close(name, lv.number, want))))
+    return out

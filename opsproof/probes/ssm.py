@@ -1,0 +1,178 @@
+"""AWS Systems Manager patching: the patch baseline, the maintenance window and every instance's patch state.
+Read-only (Describe*/Get*).
+
+    >>> b = baseline(ssm, "AI-Film-Studio-Baseline")
+    >>> b.rules[0].classifications, b.rules[0].severities, b.rules[0].approve_after_days
+    (['Security'], ['Critical', 'Important'], 7)
+    >>> last_start("cron(0 4 ? * SUN *)", utc(2026, 1, 14))
+    datetime.datetime(2026, 1, 11, 4, 0, tzinfo=datetime.timezone.utc)
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from ..connect import aws_call
+
+UTC = dt.timezone.utc
+DAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+# ---- baseline --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    classifications: list[str]
+    severities: list[str]
+    approve_after_days: int | None
+    compliance_level: str = ""
+
+
+@dataclass
+class Baseline:
+    id: str
+    name: str
+    operating_system: str
+    rules: list[Rule]
+    patch_groups: list[str] = field(default_factory=list)
+
+
+def baseline(ssm, name: str) -> Baseline | None:
+    """The custom patch baseline of that name (None when there is none)."""
+    found = []
+    token = None
+    while True:
+        resp = aws_call(f"ssm describe-patch-baselines {name}", ssm.describe_patch_baselines,
+                        Filters=[{"Key": "NAME_PREFIX", "Values": [name]}], MaxResults=100,
+                        **({"NextToken": token} if token else {}))
+        found += [b for b in resp.get("BaselineIdentities", []) if b.get("BaselineName") == name]
+        token = resp.get("NextToken")
+        if not token:
+            break
+    if not found:
+        return None
+    b = aws_call(f"ssm get-patch-baseline {name}", ssm.get_patch_baseline, BaselineId=found[0]["BaselineId"])
+    rules = []
+    for r in (b.get("ApprovalRules") or {}).get("PatchRules", []):
+        filters = {f["Key"]: list(f.get("Values", [])) for f in r.get("PatchFilterGroup", {}).get("PatchFilters", [])}
+        rules.append(Rule(filters.get("CLASSIFICATION", []), filters.get("SEVERITY", []), r.get("ApproveAfterDays"),
+                          r.get("ComplianceLevel", "")))
+    return Baseline(b["BaselineId"], b.get("Name", name), b.get("OperatingSystem", ""), rules,
+                    list(b.get("PatchGroups", [])))
+
+
+def baseline_for_group(ssm, group: str, operating_system: str) -> str:
+    resp = aws_call(f"ssm get-patch-baseline-for-patch-group {group}", ssm.get_patch_baseline_for_patch_group,
+                    PatchGroup=group, OperatingSystem=operating_system)
+    return resp.get("BaselineId", "")
+
+
+# ---- maintenance window ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    id: str
+    name: str
+    schedule: str
+    duration_h: int
+    cutoff_h: int
+    enabled: bool
+    timezone: str = ""
+
+
+def window(ssm, name: str) -> Window | None:
+    token = None
+    while True:
+        resp = aws_call(f"ssm describe-maintenance-windows {name}", ssm.describe_maintenance_windows,
+                        Filters=[{"Key": "Name", "Values": [name]}], MaxResults=50,
+                        **({"NextToken": token} if token else {}))
+        for w in resp.get("WindowIdentities", []):
+            if w.get("Name") == name:
+                return Window(w["WindowId"], name, w.get("Schedule", ""), w.get("Duration", 0), w.get("Cutoff", 0),
+                              w.get("Enabled", False), w.get("ScheduleTimezone", ""))
+        token = resp.get("NextToken")
+        if not token:
+            return None
+
+
+def last_start(schedule: str, now: dt.datetime) -> dt.datetime:
+    """The latest start of an SSM cron schedule at or before now (UTC): cron(MIN HOUR DOM MONTH DOW YEAR) with fixed
+    minute and hour, '?'/'*' for day of month, '*' month and year, and '*', '?', a day name (SUN) or a list
+    (SAT,SUN) for day of week. Other forms raise ValueError naming the schedule."""
+    m = re.fullmatch(r"cron\(\s*(\d{1,2})\s+(\d{1,2})\s+([?*])\s+\*\s+([A-Za-z,?*]+|[1-7](?:,[1-7])*)\s+\*\s*\)",
+                     schedule.strip())
+    if not m:
+        raise ValueError(f"schedule {schedule!r}: only weekly or daily cron(M H ? * DOW *) schedules are understood")
+    minute, hour, dow = int(m.group(1)), int(m.group(2)), m.group(4).upper()
+    if dow in ("*", "?"):
+        days = set(range(7))
+    elif dow[0].isdigit():  # AWS: 1 = SUN ... 7 = SAT
+        days = {(int(d) + 5) % 7 for d in dow.split(",")}
+    else:
+        try:
+            days = {DAYS[d] for d in dow.split(",")}
+        except KeyError:
+            raise ValueError(f"schedule {schedule!r}: unknown day in {dow!r}") from None
+    now = now.astimezone(UTC)
+    t = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    for back in range(8):
+        c = t - dt.timedelta(days=back)
+        if c <= now and c.weekday() in days:
+            return c
+    raise ValueError(f"schedule {schedule!r}: no start in the last week")
+
+
+# ---- instances -------------------------------------------------------------------------------------------------------
+@dataclass
+class PatchState:
+    instance_id: str
+    name: str
+    """The instance's Name tag (or its id)."""
+    ping: str
+    missing: int
+    failed: int
+    pending_reboot: int
+    installed: int
+    security_noncompliant: int
+    critical_noncompliant: int
+    operation: str
+    operation_end: str
+    baseline_id: str
+
+
+def patch_group_states(ssm, ec2, group: str) -> list[PatchState]:
+    """Patch state of every managed instance in the patch group (tag 'Patch Group'), with its ping status and Name."""
+    states = []
+    token = None
+    while True:
+        resp = aws_call(f"ssm describe-instance-patch-states-for-patch-group {group}",
+                        ssm.describe_instance_patch_states_for_patch_group, PatchGroup=group, MaxResults=50,
+                        **({"NextToken": token} if token else {}))
+        states += resp.get("InstancePatchStates", [])
+        token = resp.get("NextToken")
+        if not token:
+            break
+    ids = [s["InstanceId"] for s in states]
+    ping, names = {}, {}
+    for i in range(0, len(ids), 50):
+        resp = aws_call("ssm describe-instance-information", ssm.describe_instance_information,
+                        Filters=[{"Key": "InstanceIds", "Values": ids[i:i + 50]}])
+        ping.update({x["InstanceId"]: x.get("PingStatus", "?") for x in resp.get("InstanceInformationList", [])})
+    if ids:
+        resp = aws_call("ec2 describe-instances", ec2.describe_instances, InstanceIds=ids)
+        for r in resp.get("Reservations", []):
+            for inst in r.get("Instances", []):
+                tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+                names[inst["InstanceId"]] = tags.get("Name", inst["InstanceId"])
+    out = []
+    for s in states:
+        end = s.get("OperationEndTime")
+        out.append(PatchState(
+            s["InstanceId"], names.get(s["InstanceId"], s["InstanceId"]), ping.get(s["InstanceId"], "not reporting"),
+            s.get("MissingCount", 0), s.get("FailedCount", 0), s.get("InstalledPendingRebootCount", 0),
+            s.get("InstalledCount", 0), s.get("SecurityNonCompliantCount", 0), s.get("CriticalNonCompliantCount", 0),
+            s.get("Operation", ""), end.astimezone(UTC).isoformat(timespec="seconds") if isinstance(end, dt.datetime)
+            else str(end or ""), s.get("BaselineId", "")))
+    return sorted(out, key=lambda p: p.name)

@@ -1,0 +1,131 @@
+"""Proofs of the database maintenance checks (issue 3): each passes on the healthy sandbox and fails, naming the
+culprit, under the fault that breaks exactly what it guards."""
+
+import pytest
+
+from sandbox import faults
+
+# The fault registry (and what its modules import, numpy among them) is loaded once, here: pytester restores
+# sys.modules after every test, and an extension module such as numpy cannot be imported twice in one process.
+faults.all_faults()
+
+VACUUM = "checks/database/test_vacuum.py"
+CONNECTIONS = "checks/database/test_connections.py"
+
+
+def _rows(run, check, title):
+    """The rows of one evidence table of a check."""
+    return next(e["payload"] for e in run.evidence(check) if e["kind"] == "table" and e["title"].startswith(title))
+
+
+# ---- vacuum, statistics, window ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fault, culprits", [
+    ("bloated-table", ["public.assets", "40000 dead tuples > trigger 8050", "autovacuum disabled"]),
+    ("never-vacuumed-table", ["public.assets", "never vacuumed"]),
+])
+def test_vacuum_keeps_up(healthy, broken, fault, culprits):
+    healthy.assert_passed("test_vacuum_keeps_up")
+    # Per-table settings are honoured: jobs is tuned to 5% (50 + 0.05 x 120,000), not the server's 20%.
+    jobs = next(r for r in _rows(healthy, "test_vacuum_keeps_up", "most dead") if r["table"] == "public.jobs")
+    assert 6000 <= jobs["vacuum trigger"] <= 6300, jobs
+    broken(fault, VACUUM).assert_failed("test_vacuum_keeps_up", *culprits)
+
+
+@pytest.mark.parametrize("fault, culprits", [
+    ("stale-statistics", ["public.projects", "3000 modifications since analyze > trigger 2050"]),
+    ("never-vacuumed-table", ["public.assets", "never analyzed"]),
+])
+def test_statistics_are_current(healthy, broken, fault, culprits):
+    healthy.assert_passed("test_statistics_are_current")
+    broken(fault, VACUUM).assert_failed("test_statistics_are_current", *culprits)
+
+
+def test_window_vacuumed_and_analyzed_every_table(healthy, broken):
+    healthy.assert_passed("test_window_vacuumed_and_analyzed_every_table")
+    run = broken("never-vacuumed-table", VACUUM)
+    run.assert_failed("test_window_vacuumed_and_analyzed_every_table", "public.assets (last vacuum never)",
+                      "public.assets (last analyze never)")
+
+
+# ---- bloat -----------------------------------------------------------------------------------------------------------
+def test_tables_are_not_bloated(healthy, broken):
+    healthy.assert_passed("test_tables_are_not_bloated")
+    run = broken("bloated-table", "checks/database/test_bloat.py")
+    run.assert_failed("test_tables_are_not_bloated", "public.assets", "% wasted", "pgstattuple_approx")
+
+
+def test_bloat_estimate_is_not_trusted_on_stale_statistics(broken):
+    """Stale statistics make the estimate untrusted: the table is read (pgstattuple) instead, and found healthy."""
+    run = broken("stale-statistics", "checks/database/test_bloat.py")
+    run.assert_passed("test_tables_are_not_bloated")
+    projects = next(r for r in _rows(run, "test_tables_are_not_bloated", "bloat per table")
+                    if r["name"] == "public.projects")
+    assert not projects["estimate_trusted"] and projects["basis"] == "pgstattuple_approx", projects
+
+
+# ---- indexes ---------------------------------------------------------------------------------------------------------
+def test_no_invalid_indexes(healthy, broken):
+    healthy.assert_passed("test_no_invalid_indexes")
+    assert _rows(healthy, "test_no_invalid_indexes", "largest indexes")
+    run = broken("invalid-index", "checks/database/test_indexes.py")
+    run.assert_failed("test_no_invalid_indexes", "public.idx_users_email_ccnew", "failed REINDEX CONCURRENTLY")
+
+
+def test_no_duplicate_indexes(healthy, broken):
+    healthy.assert_passed("test_no_duplicate_indexes")
+    run = broken("duplicate-index", "checks/database/test_indexes.py")
+    run.assert_failed("test_no_duplicate_indexes", "public.projects_user_id_idx duplicates public.idx_projects_user_id")
+
+
+# ---- wraparound, connections ------------------------------------------------------------------------------------
+def test_transaction_ids_are_far_from_wraparound(healthy, broken):
+    healthy.assert_passed("test_transaction_ids_are_far_from_wraparound")
+    run = broken("xid-wraparound-risk", "checks/database/test_wraparound.py")
+    run.assert_failed("test_transaction_ids_are_far_from_wraparound", "aifilmstudio xid age",
+                      "prepared transaction 'opsproof-fault-forgotten'")
+
+
+def test_connections_below_max_connections(healthy, broken):
+    healthy.assert_passed("test_connections_below_max_connections")
+    run = broken("connection-saturation", CONNECTIONS)
+    run.assert_failed("test_connections_below_max_connections", "of max_connections 60",
+                      "app/opsproof-fault-connection-saturation")
+
+
+def test_no_long_running_queries(healthy, broken):
+    healthy.assert_passed("test_no_long_running_queries")
+    run = broken("long-running-query", CONNECTIONS)
+    run.assert_failed("test_no_long_running_queries", "opsproof-fault-long-running-query", "SELECT pg_sleep(86400)")
+
+
+def test_no_idle_in_transaction_sessions(healthy, broken):
+    healthy.assert_passed("test_no_idle_in_transaction_sessions")
+    run = broken("idle-in-transaction", CONNECTIONS)
+    run.assert_failed("test_no_idle_in_transaction_sessions", "opsproof-fault-idle-in-transaction",
+                      "idle in transaction for")
+
+
+# ---- archive policy, parameters, replication ------------------------------------------------------------------
+def test_no_completed_jobs_past_retention(healthy, broken, run_checks, sandbox):
+    healthy.assert_passed("test_no_completed_jobs_past_retention")
+    run = broken("unarchived-jobs", "checks/database/test_archive.py")
+    run.assert_failed("test_no_completed_jobs_past_retention", "jobs: 2500 row(s)", "retention_days=90")
+    # ... and the runbook's procedure fixes what the check found (the failed jobs of the same age stay).
+    import actions
+
+    report = actions.run("archive-jobs", sandbox.env, apply=True)
+    assert report.ok, report.as_text()
+    run_checks("checks/database/test_archive.py").assert_passed("test_no_completed_jobs_past_retention")
+
+
+def test_parameters_match_instance_class(healthy, broken):
+    healthy.assert_passed("test_parameters_match_instance_class")
+    run = broken("parameter-drift", "checks/database/test_parameters.py")
+    run.assert_failed("test_parameters_match_instance_class", "work_mem: parameter group has 4096 (4MB)",
+                      "recommended 50MB", "random_page_cost")
+
+
+def test_read_replicas_keep_up(healthy, broken):
+    healthy.assert_passed("test_read_replicas_keep_up")
+    run = broken("replica-lag", "checks/database/test_replication.py")
+    run.assert_failed("test_read_replicas_keep_up", "prod-db-replica-1", "of WAL not replayed")
