@@ -2,8 +2,9 @@
 
     python bench/foundation.py            # prints a table; writes bench/results/foundation.json
 
-Goals (issue 2): `pytest --collect-only -q` < 2 s; sandbox cold `up` < 20 s. Baseline for collection: bare pytest
-collecting the same files with none of our plugins, measured in the same run.
+Goals (issue 2): `pytest --collect-only -q` < 2 s; sandbox cold `up` < 20 s. Baseline for collection: pytest
+started with the same plugins and configuration on a folder without tests, measured in the same run, so the ratio
+shows what collecting the checks themselves costs.
 """
 
 import json
@@ -42,9 +43,10 @@ def main():
     results = {}
     results["collect_only_s"] = timed([PY, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
                                       env, repeat=5)
-    results["collect_bare_pytest_s"] = timed([PY, "-m", "pytest", "--collect-only", "-q", "-c", "/dev/null",
-                                              "--rootdir", str(ROOT), "-p", "no:cacheprovider", "checks"],
-                                             env, repeat=5)
+    # The floor: Python, pytest, every plugin and the environment's configuration loaded, collecting nothing
+    # (docs/ holds no tests).
+    results["pytest_startup_s"] = timed([PY, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                                         "docs"], env, repeat=5)
     try:
         results["sandbox_cold_up_s"] = timed([PY, "-m", "sandbox", "--env", str(env_file), "up"], env)
         results["sandbox_warm_up_s"] = timed([PY, "-m", "sandbox", "--env", str(env_file), "up"], env)
@@ -58,7 +60,7 @@ def main():
         results["post_maintenance_checks"] = len(json.loads((out / "evidence.json").read_text())["checks"])
     finally:
         subprocess.run([PY, "-m", "sandbox", "--env", str(env_file), "down", "--purge"], cwd=ROOT, env=env, capture_output=True)
-    results["collect_ratio_vs_bare"] = round(results["collect_only_s"] / results["collect_bare_pytest_s"], 2)
+    results["collect_ratio_vs_startup"] = round(results["collect_only_s"] / results["pytest_startup_s"], 2)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "foundation.json").write_text(json.dumps(results, indent=1))
     for k, v in results.items():

@@ -12,9 +12,6 @@ import io
 import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
 
 from .forecast import DAY_S, Daily, Fit, day_date
 
@@ -32,7 +29,9 @@ def _day_dates(days) -> list[dt.datetime]:
     return _dates(np.asarray(days, dtype=float) * DAY_S)
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -40,6 +39,10 @@ def _png(fig: Figure) -> bytes:
 
 
 def _axes(title: str, unit: str):
+    # matplotlib is imported when a chart is drawn, not when checks are collected (it costs ~0.2 s).
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=SIZE, layout="constrained")
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=10, loc="left")
