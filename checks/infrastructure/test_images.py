@@ -15,16 +15,12 @@ def deployed_images(env, aws):
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
         pytest.skip(f"environments/{env.name}.toml has no [services.ecs] services: no deployed images to look at")
-    found = probe.services(aws("ecs"), cfg.cluster, [s.name for s in cfg.services], with_images=True)
-    by_image: dict[str, list[str]] = {}
-    for s in found:
-        for image in s.images:
-            by_image.setdefault(image, []).append(s.name)
+    by_image = probe.deployed_images(aws("ecs"), cfg.cluster, [s.name for s in cfg.services])
     images = env.infrastructure.images
     now = dt.datetime.now(dt.timezone.utc)
     return [probe.image_facts(lambda region: aws("ecr", region), probe.parse_image(image), services,
                               images.created_annotation, images.base_annotation, now)
-            for image, services in sorted(by_image.items())]
+            for image, services in by_image.items()]
 
 
 @pytest.mark.post_maintenance

@@ -18,12 +18,7 @@ def deployed(env, aws):
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
         pytest.skip(f"environments/{env.name}.toml has no [services.ecs] services")
-    found = ecs.services(aws("ecs"), cfg.cluster, [s.name for s in cfg.services], with_images=True)
-    by_image: dict[str, list[str]] = {}
-    for s in found:
-        for image in s.images:
-            by_image.setdefault(image, []).append(s.name)
-    return by_image
+    return ecs.deployed_images(aws("ecs"), cfg.cluster, [s.name for s in cfg.services])
 
 
 @pytest.mark.post_maintenance

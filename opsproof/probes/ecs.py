@@ -130,6 +130,15 @@ def services(ecs, cluster: str, names: list[str], rollback_lookback: dt.timedelt
     return out
 
 
+def deployed_images(ecs, cluster: str, names: list[str]) -> dict[str, list[str]]:
+    """{image reference: [the services running it]}, in image order: what production actually runs."""
+    by_image: dict[str, list[str]] = {}
+    for s in services(ecs, cluster, names, with_images=True):
+        for image in s.images:
+            by_image.setdefault(image, []).append(s.name)
+    return dict(sorted(by_image.items()))
+
+
 # ---- images ----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ImageRef:
