@@ -1,6 +1,7 @@
 pytest_plugins = [
     "fixtures.options",
     "fixtures.sandbox",
+    "fixtures.identity",
     "fixtures.targets",
     "fixtures.actions",
     "fixtures.hosts",

@@ -94,7 +94,7 @@ def archive_jobs(ctx, batch_size=None):
     cfg = ctx.env.database
     a = cfg.archive
     if not a.bucket:
-        raise ConfigError(f"environments/{ctx.env.name}.toml: database.archive.bucket: required by archive-jobs")
+        raise ConfigError(f"{ctx.env.file}: database.archive.bucket: required by archive-jobs")
     batch = batch_size or a.batch_size
     db = ctx.db
     archive = Archive(ctx.aws("s3"), a.bucket, a.prefix, a.table)

@@ -32,10 +32,10 @@ class RolloutFailed(RuntimeError):
 def force_deploy(ctx, services=None, timeout=None):
     cfg = ctx.env.services.ecs
     if cfg is None:
-        raise ConfigError(f"environments/{ctx.env.name}.toml: services.ecs: section is missing")
+        raise ConfigError(f"{ctx.env.file}: services.ecs: section is missing")
     names = services or [s.name for s in cfg.services]
     if not names:
-        raise ConfigError(f"environments/{ctx.env.name}.toml: services.ecs.services: no service to deploy")
+        raise ConfigError(f"{ctx.env.file}: services.ecs.services: no service to deploy")
     timeout = timeout or cfg.deploy_timeout_s
     ecs = ctx.aws("ecs")
     before = ctx.step(f"look up {', '.join(names)} in {cfg.cluster}",

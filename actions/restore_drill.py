@@ -324,9 +324,9 @@ def logical_restore_drill(ctx, dump=None):
     lg, d = env.backups.logical, env.backups.drill
     pattern = dump or (str(env.path(lg.dump)) if lg.dump else None)
     if not pattern:
-        raise DrillFailed(f"environments/{env.name}.toml: backups.logical.dump is not set")
+        raise DrillFailed(f"{env.file}: backups.logical.dump is not set")
     if lg.scratch is None:
-        raise DrillFailed(f"environments/{env.name}.toml: backups.logical.scratch is not set (the server the "
+        raise DrillFailed(f"{env.file}: backups.logical.scratch is not set (the server the "
                           "drill restores into; never production)")
     sc = lg.scratch
     started = probe.now()

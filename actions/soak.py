@@ -23,7 +23,7 @@ from . import action, param
 def soak(ctx, minutes: float, seconds: float | None, every: float):
     api = ctx.env.services.api
     if api is None:
-        raise TargetUnreachable(f"environments/{ctx.env.name}.toml has no [services.api] to watch")
+        raise TargetUnreachable(f"{ctx.env.file} has no [services.api] to watch")
     url = str(api.base_url).rstrip("/") + api.health_path
     total = seconds if seconds is not None else minutes * 60
     budget = api.health_budget_s

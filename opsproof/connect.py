@@ -6,12 +6,18 @@
     (1,)
 """
 
+import os
+import threading
+import time
+from pathlib import Path
+
 import boto3
 import psycopg
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
+                                 NoCredentialsError, ProfileNotFound, ReadTimeoutError, SSLError)
 
-from . import config, secrets
+from . import config, guard, secrets
 from .errors import TargetUnreachable
 
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "opsproof-sandbox", "aws_secret_access_key": "opsproof-sandbox"}
@@ -21,7 +27,7 @@ def database(env: config.Environment, role: str = "check", autocommit: bool = Tr
     """A session as the check role (read-only) or the action role, with connect, statement and lock timeouts."""
     db = env.database
     if db is None:
-        raise config.ConfigError(f"environments/{env.name}.toml: database: section is missing")
+        raise config.ConfigError(f"{env.file}: database: section is missing")
     if role == "check":
         user, pw = db.user, secrets.resolve(f"database user {db.user}", db.password_env, _p(env, db.password_file))
     else:
@@ -37,10 +43,27 @@ def database(env: config.Environment, role: str = "check", autocommit: bool = Tr
                                application_name=f"opsproof-{role}", autocommit=autocommit)
     except psycopg.OperationalError as e:
         reason = secrets.redact(str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__)
-        raise TargetUnreachable(
-            f"database {db.host}:{db.port}/{db.dbname} as {user}: could not connect within {t.connect_s:g}s "
-            f"({reason})"
-        ) from None
+        raise TargetUnreachable(f"database {db.host}:{db.port}/{db.dbname} as {user}: "
+                                f"{_db_failure(str(e), t.connect_s)} ({reason})") from None
+
+
+def _db_failure(text: str, connect_s: float) -> str:
+    """What happened, in the words a person acts on: the fix for each is different."""
+    t = text.lower()
+    if "password authentication failed" in t or "authentication failed" in t or "no password supplied" in t \
+            or "no pg_hba.conf entry" in t:
+        return "authentication failed"
+    if "does not exist" in t and ("database" in t or "role" in t):
+        return "refused the login"
+    if "ssl" in t or "certificate" in t or "tls" in t:
+        return "TLS failed"
+    if "connection refused" in t:
+        return "connection refused (nothing listens there)"
+    if "timeout" in t or "timed out" in t:
+        return f"timed out after {connect_s:g}s"
+    if "could not translate host name" in t or "name or service not known" in t:
+        return "host name does not resolve"
+    return f"could not connect within {connect_s:g}s"
 
 
 def _p(env, path):
@@ -49,33 +72,148 @@ def _p(env, path):
 
 def boto_config(env: config.Environment) -> BotoConfig:
     t = env.timeouts
+    # total_max_attempts counts the first attempt (botocore's max_attempts does not: "1" would mean one retry).
+    # Endpoints from AWS_ENDPOINT_URL* and ~/.aws/config are never used: only this file can name one.
     return BotoConfig(connect_timeout=t.connect_s, read_timeout=t.read_s,
-                      retries={"max_attempts": t.aws_attempts, "mode": "standard"})
+                      retries={"total_max_attempts": t.aws_attempts, "mode": "adaptive"},
+                      ignore_configured_endpoint_urls=True)
+
+
+_lock = threading.Lock()
+_sessions: dict[tuple, boto3.session.Session] = {}
+_clients: dict[tuple, object] = {}
+_caps: dict[tuple, threading.BoundedSemaphore] = {}
+
+
+def aws_session(env: config.Environment) -> boto3.session.Session:
+    """The environment's one boto3 session in this process: credentials resolve once (one AssumeRole, one MFA
+    prompt) and every client shares them. A role assumed through a profile is cached on disk by botocore's own
+    cache, as the AWS CLI does, so xdist workers and later runs reuse it until it expires."""
+    a = env.aws
+    key = (str(env.source), repr(a))
+    with _lock:
+        if key in _sessions:
+            return _sessions[key]
+        if a.sandbox_credentials:
+            session = boto3.session.Session(**SANDBOX_CREDENTIALS)
+        else:
+            try:
+                session = boto3.session.Session(profile_name=a.profile) if a.profile else boto3.session.Session()
+            except ProfileNotFound:
+                raise config.ConfigError(f"{env.file}: aws.profile: no profile {a.profile!r} in the AWS config "
+                                         "files") from None
+            _cache_assumed_roles(session)
+        if not env.is_sandbox:
+            creds = session.get_credentials()
+            if creds is None:
+                raise TargetUnreachable("AWS: no credentials found (environment, profile, SSO or instance role); "
+                                        f"see the README: pointing it at a real environment ({env.file})")
+            guard.refuse_sandbox_credentials(env, creds.access_key, creds.method)
+        _sessions[key] = session
+        return session
+
+
+def _cache_assumed_roles(session: boto3.session.Session) -> None:
+    from botocore.utils import JSONFileCache
+
+    cache_dir = Path(os.environ.get("OPSPROOF_AWS_CACHE", Path.home() / ".cache" / "opsproof" / "aws"))
+    provider = session._session.get_component("credential_provider").get_provider("assume-role")
+    if provider is not None:
+        provider.cache = JSONFileCache(cache_dir)
 
 
 def aws_client(env: config.Environment, service: str, region: str | None = None):
-    """A boto3 client for the environment (sandbox endpoint and throwaway credentials when configured)."""
+    """The environment's boto3 client for a service and region, made once per process and shared by its threads
+    (clients are thread-safe; the adaptive retry mode's rate limiter and the concurrency cap are per client)."""
     a = env.aws
-    kwargs = {}
-    if a.endpoint_url:
-        kwargs["endpoint_url"] = str(a.endpoint_url).rstrip("/")
-    if a.sandbox_credentials:
-        kwargs.update(SANDBOX_CREDENTIALS)
-    session = boto3.session.Session(profile_name=a.profile) if a.profile else boto3.session.Session()
-    return session.client(service, region_name=region or a.region, config=boto_config(env), **kwargs)
+    region = region or a.region
+    key = (str(env.source), repr(a), repr(env.timeouts), service, region)
+    with _lock:
+        if key in _clients:
+            return _clients[key]
+    session = aws_session(env)
+    kwargs = {"endpoint_url": str(a.endpoint_url).rstrip("/")} if a.endpoint_url else {}
+    with _lock:
+        if key not in _clients:
+            client = session.client(service, region_name=region, config=boto_config(env), **kwargs)
+            _instrument(client, env.timeouts.aws_concurrency.get(service))
+            _clients[key] = client
+        return _clients[key]
+
+
+def endpoints_used() -> dict[str, str]:
+    """service (region) -> endpoint URL of every client this process made: the report shows where it went."""
+    with _lock:
+        return {f"{k[-2]} ({k[-1]})": c.meta.endpoint_url for k, c in sorted(_clients.items())}
+
+
+def _instrument(client, cap: int | None) -> None:
+    events = client.meta.events
+    events.register("before-call", _started)
+    events.register("after-call", _elapsed)
+    if cap:
+        sem = threading.BoundedSemaphore(cap)
+        events.register("before-send", lambda **_: sem.acquire() and None)
+        events.register("response-received", lambda **_: sem.release())
+
+
+def _started(context=None, **_):
+    if context is not None:
+        context.setdefault("opsproof_started", time.monotonic())
+
+
+def _elapsed(parsed=None, context=None, **_):
+    if parsed is not None and "Error" in parsed and context and "opsproof_started" in context:
+        parsed.setdefault("ResponseMetadata", {})["OpsproofElapsedS"] = time.monotonic() - context["opsproof_started"]
+
+
+THROTTLING = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+    "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException"})
+"""botocore's own list of throttling error codes (botocore/retries/standard.py)."""
+AUTH_FAILED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+                         "ExpiredToken", "ExpiredTokenException", "AuthFailure", "InvalidAccessKeyId",
+                         "InvalidSignatureException"})
+
+
+def explain(e: BaseException, what: str = "") -> str | None:
+    """One line for a person at 3 AM about an AWS failure, or None when it is not one of the known kinds."""
+    if isinstance(e, ClientError):
+        err, meta = e.response.get("Error", {}), e.response.get("ResponseMetadata", {})
+        code, op = err.get("Code", ""), what or e.operation_name
+        if code in THROTTLING:
+            waited = meta.get("OpsproofElapsedS")
+            return (f"AWS {op}: throttled ({code}) after {meta.get('RetryAttempts', 0) + 1} attempt(s)"
+                    + (f" over {waited:.1f} s" if waited is not None else "")
+                    + "; the budget is timeouts.aws_attempts (adaptive retries, waits up to 20 s each)")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return f"AWS {op}: access denied ({err.get('Message', '')}); see the README's read-only IAM policy"
+        if code in AUTH_FAILED:
+            return f"AWS {op}: authentication failed ({code}: {err.get('Message', '')})"
+        return None
+    if isinstance(e, ConnectTimeoutError):
+        return f"AWS {what}: connect to {e.kwargs.get('endpoint_url', '')} timed out"
+    if isinstance(e, ReadTimeoutError):
+        return f"AWS {what}: {e.kwargs.get('endpoint_url', '')} accepted the connection but did not answer in time"
+    if isinstance(e, SSLError):
+        return f"AWS {what}: TLS failed with {e.kwargs.get('endpoint_url', '')} ({e.kwargs.get('error', '')})"
+    if isinstance(e, EndpointConnectionError):
+        return f"AWS {what}: endpoint {e.kwargs.get('endpoint_url', '')} refused or could not be reached"
+    if isinstance(e, NoCredentialsError):
+        return f"AWS {what}: no credentials found (environment, profile, SSO or instance role)"
+    if isinstance(e, BotoCoreError):
+        return f"AWS {what}: {e}"
+    return None
 
 
 def aws_call(what: str, fn, *args, **kwargs):
-    """Call an AWS API; a dead endpoint or missing permission becomes one readable line."""
+    """Call an AWS API; a dead endpoint, throttling past the budget or a missing permission becomes one line."""
     try:
         return fn(*args, **kwargs)
-    except EndpointConnectionError as e:
-        raise TargetUnreachable(f"AWS {what}: endpoint {e.kwargs.get('endpoint_url', '')} did not answer") from None
-    except ClientError as e:
-        err = e.response.get("Error", {})
-        if err.get("Code") in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            raise TargetUnreachable(f"AWS {what}: access denied ({err.get('Message', '')}); see the README's "
-                                    "read-only IAM policy") from None
-        raise
-    except BotoCoreError as e:
-        raise TargetUnreachable(f"AWS {what}: {e}") from None
+    except (ClientError, BotoCoreError) as e:
+        line = explain(e, what)
+        if line is None:
+            raise
+        raise TargetUnreachable(line) from None

@@ -124,6 +124,15 @@ def metric_lines(inp: Inputs) -> list[str]:
     return lines
 
 
+def _target_lines(target: dict | None) -> list[str]:
+    """The AWS account, caller and endpoints the run verified before its first check."""
+    if not target:
+        return []
+    eps = ", ".join(f"{k} {v}" for k, v in target.get("endpoints", {}).items())
+    return [f"**AWS**: account {target['account']}, region {target['region']}, as {target['caller_arn']}  ",
+            f"**Endpoints used**: {eps}  "]
+
+
 def render(inp: Inputs) -> str:
     run = inp.run or {}
     w = inp.window
@@ -147,6 +156,7 @@ def render(inp: Inputs) -> str:
         f"**Window**: {w.label() if w else 'none'}  ",
         f"**Change requests**: {cr_text}  ",
         f"**Environment**: {inp.env_name}  ",
+        *_target_lines(inp.record.get("target")),
         f"**Outcome**: {status}",
         "",
         "## Tasks Completed",

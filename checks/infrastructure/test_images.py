@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.infrastructure]
 def deployed_images(env, aws):
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
-        pytest.skip(f"environments/{env.name}.toml has no [services.ecs] services: no deployed images to look at")
+        pytest.skip(f"{env.file} has no [services.ecs] services: no deployed images to look at")
     by_image = probe.deployed_images(aws("ecs"), cfg.cluster, [s.name for s in cfg.services])
     images = env.infrastructure.images
     now = dt.datetime.now(dt.timezone.utc)

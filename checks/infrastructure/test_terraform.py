@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.infrastructure]
 def terraform(env):
     cfg = env.infrastructure.terraform
     if not cfg.directories:
-        pytest.skip(f"environments/{env.name}.toml lists no infrastructure.terraform.directories")
+        pytest.skip(f"{env.file} lists no infrastructure.terraform.directories")
     try:
         tf.find(cfg.binary)
     except tf.TerraformMissing as e:

@@ -17,7 +17,7 @@ def deployed(env, aws):
     """{image reference: [services running it]} for [services.ecs]'s services."""
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
-        pytest.skip(f"environments/{env.name}.toml has no [services.ecs] services")
+        pytest.skip(f"{env.file} has no [services.ecs] services")
     return ecs.deployed_images(aws("ecs"), cfg.cluster, [s.name for s in cfg.services])
 
 

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.services]
 @pytest.fixture
 def ecs_cfg(env):
     if env.services.ecs is None or not env.services.ecs.services:
-        pytest.skip(f"environments/{env.name}.toml has no [services.ecs] services")
+        pytest.skip(f"{env.file} has no [services.ecs] services")
     return env.services.ecs
 
 

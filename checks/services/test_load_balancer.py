@@ -13,7 +13,7 @@ def test_load_balancer_targets_healthy(env, aws, evidence):
     """Every target registered in each target group (services.load_balancing.target_groups) is healthy."""
     cfg = env.services.load_balancing
     if not cfg.target_groups:
-        pytest.skip(f"environments/{env.name}.toml lists no services.load_balancing.target_groups")
+        pytest.skip(f"{env.file} lists no services.load_balancing.target_groups")
     found = [t for name in cfg.target_groups for t in elbv2.target_health(aws("elbv2"), name)]
     evidence.table("targets", found)
     problems = [f"{t.target_group} target {t.target} is {t.state}"

@@ -23,7 +23,7 @@ def test_no_alarm_firing(env, aws, watch, evidence):
     while watching."""
     cfg = env.services.monitoring
     if not (cfg.alarms or cfg.alarm_prefixes):
-        pytest.skip(f"environments/{env.name}.toml has no services.monitoring alarms")
+        pytest.skip(f"{env.file} has no services.monitoring alarms")
     cw = aws("cloudwatch")
     started = dt.datetime.now(dt.timezone.utc)
     found, missing = probe.alarms(cw, cfg.alarms, cfg.alarm_prefixes)

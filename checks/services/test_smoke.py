@@ -28,7 +28,7 @@ def test_api_health_answers_within_budget(env, api, evidence):
 @pytest.fixture(scope="module")
 def smoke_results(env, api):
     if not env.services.smoke.requests:
-        pytest.skip(f"environments/{env.name}.toml has no [services.smoke] requests")
+        pytest.skip(f"{env.file} has no [services.smoke] requests")
     return smoke.run(api, env.services.smoke, env.timeouts)
 
 

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from .. import ROOT
 from ..errors import ConfigError
@@ -58,7 +58,8 @@ ENV_DIR = ROOT / "environments"
 
 class Environment(Section):
     name: str
-    kind: Literal["sandbox", "aws"] = "aws"
+    kind: Literal["sandbox", "aws"]
+    """Required: "aws" for real targets, "sandbox" for the local stand-in. An empty file is no environment."""
     timeouts: Timeouts = Timeouts()
     database: Database | None = None
     aws: Aws = Aws()
@@ -75,8 +76,29 @@ class Environment(Section):
     window: Window = Window()
     sandbox: Sandbox | None = None
 
-    # Where relative paths in the file are anchored; set by load().
+    # Where relative paths in the file are anchored, and the file itself; set by load().
     root: Path = ROOT
+    source: Path | None = None
+
+    @model_validator(mode="after")
+    def _kind_requires(self):
+        """Each kind declares what it cannot run without: a half-loaded file must not reach a check."""
+        if self.kind == "aws":
+            if self.aws.account_id is None:
+                raise ValueError("aws.account_id: required for kind \"aws\" (every run verifies the account)")
+            if self.sandbox is not None:
+                raise ValueError("sandbox: only a kind \"sandbox\" environment may have a [sandbox] section")
+            if self.aws.sandbox_credentials:
+                raise ValueError("aws.sandbox_credentials: the sandbox's throwaway keys are refused for kind \"aws\"")
+        elif self.sandbox is None:
+            raise ValueError("sandbox: required for kind \"sandbox\" (state_dir and ports)")
+        return self
+
+    @property
+    def file(self) -> str:
+        """The loaded file as a person names it (relative to the project when inside it): every message about
+        this environment's configuration names it."""
+        return _shown(self.source) if self.source else f"environments/{self.name}.toml"
 
     def path(self, p: Path | str) -> Path:
         """Resolve a path from the file: against the project folder, or "{sandbox}/..." against the sandbox's
@@ -122,19 +144,33 @@ def load(name: str | None = None, env_dir: Path | None = None) -> Environment:
         raise ConfigError(f"{shown}: no such environment file (known environments: {', '.join(known) or 'none'})")
     try:
         data = tomllib.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not a text file (TOML is UTF-8 text)") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{shown}: not valid TOML: {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{shown}: cannot be read: {e.strerror or e}") from None
+    if not data:
+        raise ConfigError(f"{shown}: is empty: an environment needs at least kind and its targets "
+                          "(see environments/prod.example.toml)")
+    for internal in ("root", "source"):
+        if internal in data:
+            raise ConfigError(f"{shown}: {internal}: unknown key")
     data.setdefault("name", path.stem)
     try:
-        return Environment.model_validate({**data, "root": ROOT})
+        return Environment.model_validate({**data, "root": ROOT, "source": path.resolve()})
     except ValidationError as e:
         err = e.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in err["loc"])
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-        raise ConfigError(f"{shown}: {key}: {_message(err)}{more}") from None
+        # A rule of the whole file (what a kind requires) names its key in its own message.
+        where = f"{key}: " if key else ""
+        raise ConfigError(f"{shown}: {where}{_message(err)}{more}") from None
 
 
 def _message(err) -> str:
+    if err["type"] == "value_error":
+        return str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
     if err["type"] == "extra_forbidden":
         return "unknown key"
     if err["type"] == "missing":

@@ -54,7 +54,7 @@ def api(env: config.Environment) -> Api:
     """The configured status page API with its token (from the environment, or the sandbox's file)."""
     sp = env.window.notify.status_page
     if sp is None:
-        raise ConfigError(f"environments/{env.name}.toml: window.notify.status_page: section is missing")
+        raise ConfigError(f"{env.file}: window.notify.status_page: section is missing")
     file = env.path(sp.token_file) if sp.token_file else None
     token = secrets.resolve("the status page API", sp.token_env, file)
     return Api(str(sp.api_url).rstrip("/"), sp.page_id,
