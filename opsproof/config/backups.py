@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 
-from .base import Section
+from .base import Port, Section
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
 
@@ -125,7 +125,7 @@ class Scratch(Section):
     """The PostgreSQL server a logical drill restores into (never production): a role that may CREATE DATABASE."""
 
     host: str
-    port: PositiveInt = 5432
+    port: Port = 5432
     user: str = "opsproof_restore"
     password_env: str | None = "OPSPROOF_SCRATCH_PASSWORD"
     password_file: Path | None = None

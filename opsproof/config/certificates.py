@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import PositiveFloat, PositiveInt, field_validator, model_validator
 
-from .base import Section
+from .base import Port, Section
 
 TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 """Protocol names as Python's ssl and OpenSSL report them, oldest first."""
@@ -29,7 +29,7 @@ class Endpoint(Section):
     """A live TLS endpoint: what a browser would connect to."""
 
     host: str
-    port: PositiveInt = 443
+    port: Port = 443
     server_name: str | None = None
     """SNI and the name the certificate must match (defaults to host)."""
     acm_certificate: str | None = None
@@ -61,7 +61,7 @@ class Listener(Section):
 
     load_balancer: str
     """Name or ARN."""
-    port: PositiveInt = 443
+    port: Port = 443
     certificate: str
     """The default certificate: domain name or ARN."""
     extra_certificates: list[str] = []

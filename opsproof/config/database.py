@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, \
     model_validator
 
-from .base import Section
+from .base import Port, Section
 
 # ---- small value types ---------------------------------------------------------------------------------------------
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4}
@@ -240,8 +240,11 @@ class Replication(Section):
 class Database(Section):
     """Where the PostgreSQL database is and how checks and actions log in. No password here: see password_*."""
 
-    host: str
-    port: PositiveInt = 5432
+    host: str = ""
+    """Required unless enabled = false."""
+    port: Port = 5432
+    enabled: bool = True
+    """false: the team leaves the database out on purpose; its checks are skipped as not configured, never passed."""
     dbname: str = "aifilmstudio"
     sslmode: str = "prefer"
     user: str = "opsproof_check"
@@ -269,3 +272,10 @@ class Database(Section):
     reindex: Reindex = Reindex()
     parameters: Parameters = Parameters()
     replication: Replication = Replication()
+
+    @model_validator(mode="after")
+    def _host_when_enabled(self):
+        if self.enabled and not self.host:
+            raise ValueError("host: required (or enabled = false to leave the database out)")
+        return self
+

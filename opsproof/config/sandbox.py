@@ -1,15 +1,15 @@
 from pathlib import Path
 
-from pydantic import PositiveInt
 
-from .base import Section
+
+from .base import Port, Section
 
 
 class SandboxPorts(Section):
-    postgres: PositiveInt = 15432
-    aws: PositiveInt = 15000
-    http: PositiveInt = 15080
-    tls: PositiveInt = 15443
+    postgres: Port = 15432
+    aws: Port = 15000
+    http: Port = 15080
+    tls: Port = 15443
 
 
 class Sandbox(Section):
