@@ -70,12 +70,12 @@ def _p(env, path):
     return env.path(path) if path is not None else None
 
 
-def boto_config(env: config.Environment) -> BotoConfig:
+def boto_config(env: config.Environment, attempts: int | None = None) -> BotoConfig:
     t = env.timeouts
     # total_max_attempts counts the first attempt (botocore's max_attempts does not: "1" would mean one retry).
     # Endpoints from AWS_ENDPOINT_URL* and ~/.aws/config are never used: only this file can name one.
     return BotoConfig(connect_timeout=t.connect_s, read_timeout=t.read_s,
-                      retries={"total_max_attempts": t.aws_attempts, "mode": "adaptive"},
+                      retries={"total_max_attempts": attempts or t.aws_attempts, "mode": "adaptive"},
                       ignore_configured_endpoint_urls=True)
 
 
@@ -122,12 +122,12 @@ def _cache_assumed_roles(session: boto3.session.Session) -> None:
         provider.cache = JSONFileCache(cache_dir)
 
 
-def aws_client(env: config.Environment, service: str, region: str | None = None):
+def aws_client(env: config.Environment, service: str, region: str | None = None, attempts: int | None = None):
     """The environment's boto3 client for a service and region, made once per process and shared by its threads
     (clients are thread-safe; the adaptive retry mode's rate limiter and the concurrency cap are per client)."""
     a = env.aws
     region = region or a.region
-    key = (str(env.source), repr(a), repr(env.timeouts), service, region)
+    key = (str(env.source), repr(a), repr(env.timeouts), service, region, attempts)
     with _lock:
         if key in _clients:
             return _clients[key]
@@ -135,7 +135,7 @@ def aws_client(env: config.Environment, service: str, region: str | None = None)
     kwargs = {"endpoint_url": str(a.endpoint_url).rstrip("/")} if a.endpoint_url else {}
     with _lock:
         if key not in _clients:
-            client = session.client(service, region_name=region, config=boto_config(env), **kwargs)
+            client = session.client(service, region_name=region, config=boto_config(env, attempts), **kwargs)
             _instrument(client, env.timeouts.aws_concurrency.get(service))
             _clients[key] = client
         return _clients[key]
@@ -144,7 +144,7 @@ def aws_client(env: config.Environment, service: str, region: str | None = None)
 def endpoints_used() -> dict[str, str]:
     """service (region) -> endpoint URL of every client this process made: the report shows where it went."""
     with _lock:
-        return {f"{k[-2]} ({k[-1]})": c.meta.endpoint_url for k, c in sorted(_clients.items())}
+        return {f"{k[3]} ({k[4]})": c.meta.endpoint_url for k, c in sorted(_clients.items(), key=str)}
 
 
 def _instrument(client, cap: int | None) -> None:

@@ -43,7 +43,8 @@ def verify(env: config.Environment) -> Target:
     """sts:GetCallerIdentity once; the account must be [aws] account_id. Any failure is one line (ConfigError:
     the run must not start)."""
     try:
-        sts = connect.aws_client(env, "sts")
+        # Two attempts at most: a stalled endpoint stops the run within 2 x read_s, not after every retry.
+        sts = connect.aws_client(env, "sts", attempts=min(2, env.timeouts.aws_attempts))
         ident = connect.aws_call("sts:GetCallerIdentity", sts.get_caller_identity)
     except ConfigError:
         raise

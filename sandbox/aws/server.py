@@ -146,10 +146,13 @@ def _brief(payload: dict) -> str:
                        for k, v in payload.items()})[:300]
 
 
-def build_app(state_dir: Path | None = None) -> SandboxAws:
+def build_app(state_dir: Path | None = None):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return SandboxAws(DomainDispatcherApplication(create_backend_app), [cls() for cls in OVERLAYS], state_dir)
+    from .throttle import Throttle
+
+    return Throttle(SandboxAws(DomainDispatcherApplication(create_backend_app), [cls() for cls in OVERLAYS],
+                               state_dir))
 
 
 def warm_up() -> None:

@@ -234,3 +234,15 @@ class TerraformProviderOutdated:
 
     def heal(self, sb):
         (seed_infrastructure.terraform_dir(sb) / ".terraform.lock.hcl").unlink(missing_ok=True)
+
+
+# ---- AWS's own limits --------------------------------------------------------------------------------------------
+@fault("aws-throttling", area="infrastructure")
+class AwsThrottling:
+    """Every AWS API throttles at half its published rate (token buckets per API, sandbox/aws/throttle.py)."""
+
+    def apply(self, sb):
+        admin.post(sb.endpoint_url, "throttle", {"mode": "aws", "scale": 0.5, "reset_count": True})
+
+    def heal(self, sb):
+        admin.post(sb.endpoint_url, "throttle", {"mode": "off", "scale": 1.0})

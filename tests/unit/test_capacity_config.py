@@ -34,7 +34,7 @@ def test_metrics_merge_over_the_defaults():
 
 
 @pytest.mark.parametrize("toml, culprit", [
-    ("[capacity]\nperiod_s = 300\nlookback_days = 90", "capacity: Value error, lookback_days = 90: CloudWatch keeps"),
+    ("[capacity]\nperiod_s = 300\nlookback_days = 90", "capacity: lookback_days = 90: CloudWatch keeps"),
     ("[capacity.database_cpu]\nmax_percent = 160", "capacity.database_cpu.max_percent"),
     ("[capacity.metrics.rds-cpu]\nstat = \"Median\"", "capacity.metrics.rds-cpu.stat"),
     ("[capacity.storage]\nmetric = \"nope\"", "storage.metric = 'nope': no such metric"),

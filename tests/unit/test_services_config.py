@@ -29,13 +29,13 @@ def run(env_file, *args):
 
 @pytest.mark.parametrize("change, culprit", [
     (lambda s: s.replace('path = "/api/projects"', 'path = "api/projects"'), "services.smoke.requests.1.path:"),
-    (lambda s: s.replace('name = "status"', 'name = "projects"'), "services.smoke: Value error, smoke request "
+    (lambda s: s.replace('name = "status"', 'name = "projects"'), "services.smoke: smoke request "
                                                                   "names must be unique (twice: projects)"),
     (lambda s: s.replace('disk_mounts = ["/", "/data"]', 'disk_mounts = ["data"]'), "hosts.disk_mounts:"),
     (lambda s: s.replace('when_missing = "skip"', 'when_missing = "ignore"'),
      "infrastructure.terraform.when_missing:"),
     (lambda s: s.replace('"hashicorp/aws" = "~> 5.0"', '"hashicorp/aws" = "five"'),
-     "infrastructure.terraform.versions: Value error, hashicorp/aws: not a version constraint"),
+     "infrastructure.terraform.versions: hashicorp/aws: not a version constraint"),
     (lambda s: s.replace('watch = "30m"', 'watch = 30'), "services.monitoring.watch:"),
 ])
 def test_bad_values_name_file_and_key(tmp_path, change, culprit):
