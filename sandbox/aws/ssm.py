@@ -12,6 +12,7 @@ group is the instance's ``Patch Group`` tag; the baseline is the one registered 
 operating system (AMAZON_LINUX_2 unless overridden). Per-patch answers (DescribeInstancePatches, ListComplianceItems)
 are synthesised from the counts; NotApplicable patches are counted, not listed. UpdatePatchBaseline and
 UpdateMaintenanceWindow change moto's baseline and window in place (how a person drifts them from the runbook).
+DescribeInstanceInformation pages as AWS does: 10 a page by default, MaxResults 5-50 (more is refused).
 
 Faults (admin API):
 
