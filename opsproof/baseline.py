@@ -26,6 +26,7 @@ from typing import Any
 
 from . import config, connect, secrets
 from .config.window import Baseline, format_duration
+from .probes import ecs as ecs_probe
 
 COMPARISON_TITLE = "metrics before/after"
 """The evidence table the post-maintenance comparison leaves (the maintenance log reads it)."""
@@ -240,12 +241,9 @@ def task_definitions(env: config.Environment) -> list[Metric]:
     if not cfg.ecs_cluster or not cfg.ecs_services:
         return []
     try:
-        ecs = connect.aws_client(env, "ecs")
-        resp = connect.aws_call(f"ecs describe-services {cfg.ecs_cluster}", ecs.describe_services,
-                                cluster=cfg.ecs_cluster, services=cfg.ecs_services)
+        found = ecs_probe.describe_services(connect.aws_client(env, "ecs"), cfg.ecs_cluster, list(cfg.ecs_services))
     except Exception as e:  # noqa: BLE001
         return [Metric(f"ecs.{s}", f"Task definition {s}", error=_why(e)) for s in cfg.ecs_services]
-    found = {s["serviceName"]: s for s in resp.get("services", [])}
     out = []
     for name in cfg.ecs_services:
         s = found.get(name)

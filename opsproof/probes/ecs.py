@@ -89,17 +89,28 @@ def _when(v) -> dt.datetime | None:
     return None
 
 
+DESCRIBE_SERVICES_MAX = 10
+"""DescribeServices takes at most 10 services a call; AWS refuses more (InvalidParameterException)."""
+
+
+def describe_services(ecs, cluster: str, names: list[str]) -> dict[str, dict]:
+    """DescribeServices for any number of names, 10 per call: the services found, by name (a name ECS does not
+    know is absent; ECS lists it under failures, MISSING)."""
+    found: dict[str, dict] = {}
+    for i in range(0, len(names), DESCRIBE_SERVICES_MAX):
+        resp = aws_call(f"ecs describe-services {cluster}", ecs.describe_services, cluster=cluster,
+                        services=names[i:i + DESCRIBE_SERVICES_MAX])
+        for s in resp.get("services", []):
+            found[s["serviceName"]] = s
+    return found
+
+
 def services(ecs, cluster: str, names: list[str], rollback_lookback: dt.timedelta | None = None,
              with_images: bool = True, now: dt.datetime | None = None) -> list[ServiceState]:
     """Describe the services (10 per call, the API's limit). A name the cluster does not have (or an inactive
     service) comes back with status MISSING/INACTIVE and no deployments: every check fails it."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    found: dict[str, dict] = {}
-    for i in range(0, len(names), 10):
-        batch = names[i:i + 10]
-        resp = aws_call(f"ecs describe-services {cluster}", ecs.describe_services, cluster=cluster, services=batch)
-        for s in resp.get("services", []):
-            found[s["serviceName"]] = s
+    found = describe_services(ecs, cluster, names)
     task_defs: dict[str, dict] = {}
     out = []
     for n in names:

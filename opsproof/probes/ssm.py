@@ -142,6 +142,14 @@ class PatchState:
     baseline_id: str
 
 
+def instance_information(ssm, ids: list[str]) -> list[dict]:
+    """DescribeInstanceInformation for these instance ids, every page."""
+    pages = ssm.get_paginator("describe_instance_information").paginate(
+        Filters=[{"Key": "InstanceIds", "Values": ids}], PaginationConfig={"PageSize": 50})
+    return aws_call("ssm describe-instance-information",
+                    lambda: [x for p in pages for x in p.get("InstanceInformationList", [])])
+
+
 def patch_group_states(ssm, ec2, group: str) -> list[PatchState]:
     """Patch state of every managed instance in the patch group (tag 'Patch Group'), with its ping status and Name."""
     states = []
@@ -157,9 +165,9 @@ def patch_group_states(ssm, ec2, group: str) -> list[PatchState]:
     ids = [s["InstanceId"] for s in states]
     ping, names = {}, {}
     for i in range(0, len(ids), 50):
-        resp = aws_call("ssm describe-instance-information", ssm.describe_instance_information,
-                        Filters=[{"Key": "InstanceIds", "Values": ids[i:i + 50]}])
-        ping.update({x["InstanceId"]: x.get("PingStatus", "?") for x in resp.get("InstanceInformationList", [])})
+        # AWS answers 10 per page by default (MaxResults 5-50) whatever the filter holds: follow every page, or the
+        # 11th instance reads "not reporting"
+        ping.update({x["InstanceId"]: x.get("PingStatus", "?") for x in instance_information(ssm, ids[i:i + 50])})
     if ids:
         resp = aws_call("ec2 describe-instances", ec2.describe_instances, InstanceIds=ids)
         for r in resp.get("Reservations", []):

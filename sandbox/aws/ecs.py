@@ -7,7 +7,8 @@ and counts as they were.
 What this overlay adds, on DescribeServices and UpdateService replies (and DescribeClusters' task counts): the
 service is steady, i.e. runningCount == desiredCount, pendingCount 0, one PRIMARY deployment on the service's
 current task definition with rolloutState COMPLETED, and a "has reached a steady state" event; unless an override
-says otherwise. Tasks themselves (ListTasks, DescribeTasks) stay moto's: there are none.
+says otherwise. Tasks themselves (ListTasks, DescribeTasks) stay moto's: there are none. DescribeServices with
+more than 10 services is refused (InvalidParameterException), as AWS does; moto would answer it.
 
 Faults (admin API):
 
@@ -32,12 +33,16 @@ import hashlib
 import time
 import uuid
 
-from .overlay import AdminError, Call, Overlay, Reply, admin, epoch, handles, moto_backend, need, now
+from .overlay import (AdminError, Call, Overlay, Reply, admin, epoch, handles, json_error, moto_backend,
+                      need, now)
 
 FIELDS = {"runningCount": int, "pendingCount": int, "failedTasks": int, "rolloutState": str,
           "rolloutStateReason": str, "activeDeployment": dict, "circuitBreakerRollback": (bool, dict)}
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
 ROLLOUT_SECONDS = 2.0
+DESCRIBE_SERVICES_MAX = 10
+"""DescribeServices takes at most 10 services (botocore's model says so; AWS answers InvalidParameterException,
+'service names can have at most 10 items.'). Moto takes any number: the overlay refuses like AWS."""
 
 
 class Ecs(Overlay):
@@ -49,6 +54,9 @@ class Ecs(Overlay):
 
     @handles("ecs", "DescribeServices")
     def describe_services(self, call: Call) -> Reply:
+        if len(call.json.get("services") or []) > DESCRIBE_SERVICES_MAX:
+            return json_error("InvalidParameterException",
+                              f"service names can have at most {DESCRIBE_SERVICES_MAX} items.")
         reply = call.forward()
         if reply.ok:
             data = reply.json()

@@ -12,6 +12,7 @@ group is the instance's ``Patch Group`` tag; the baseline is the one registered 
 operating system (AMAZON_LINUX_2 unless overridden). Per-patch answers (DescribeInstancePatches, ListComplianceItems)
 are synthesised from the counts; NotApplicable patches are counted, not listed. UpdatePatchBaseline and
 UpdateMaintenanceWindow change moto's baseline and window in place (how a person drifts them from the runbook).
+DescribeInstanceInformation pages as AWS does: 10 a page by default, MaxResults 5-50 (more is refused).
 
 Faults (admin API):
 
@@ -35,6 +36,8 @@ FIELDS = {**{f: int for f in COUNT_FIELDS}, "operation": str, "operationEndTime"
           "operationAgeHours": (int, float), "pingStatus": str, "managed": bool, "operatingSystem": str}
 PATCH_GROUP_TAGS = ("Patch Group", "PatchGroup")
 AGENT_VERSION = "3.3.1142.0"
+INSTANCE_INFORMATION_PAGE = 10
+"""DescribeInstanceInformation's default page (AWS's; moto 5.2.5 does not implement the call)."""
 PACKAGES = ("kernel", "openssl-libs", "glibc", "curl", "systemd", "python3", "nvidia-driver", "sudo", "bind-libs",
             "libxml2", "krb5-libs", "expat", "nss", "vim-minimal", "git", "docker")
 DAYS = {"SUN": 6, "MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5}
@@ -75,7 +78,17 @@ class Ssm(Overlay):
             if any(tags_of(inst).get(k) not in v for k, v in tag_filters.items()):
                 continue
             items.append(info)
-        return json_reply(page(items, body, "InstanceInformationList", default=50))
+        if body.get("InstanceInformationFilterList") and body.get("Filters"):
+            return json_error("ValidationException",
+                              "InstanceInformationFilterList and Filters cannot be used together.")
+        # AWS's page: 10 by default, MaxResults 5-50 (botocore's model, which checks only the minimum client-side);
+        # a caller reading one page misses the rest
+        size = int(body.get("MaxResults") or INSTANCE_INFORMATION_PAGE)
+        if not 5 <= size <= 50:
+            bound = "less than or equal to 50" if size > 50 else "greater than or equal to 5"
+            return json_error("ValidationException", f"1 validation error detected: Value '{size}' at 'maxResults' "
+                              f"failed to satisfy constraint: Member must have value {bound}")
+        return json_reply(page(items, body, "InstanceInformationList", default=INSTANCE_INFORMATION_PAGE))
 
     # ---- patch states ----------------------------------------------------------------------------------------------
     @handles("ssm", "DescribeInstancePatchStates")
