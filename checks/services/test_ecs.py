@@ -80,6 +80,24 @@ def test_ecs_services_run_desired_count(aws, ecs_cfg, evidence):
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
+def test_ecs_services_run_their_minimum(aws, ecs_cfg, evidence):
+    """Each service runs at least its minimum (services.ecs.services min_running, else its Application Auto Scaling
+    MinCapacity, else 1): a service scaled to 0 runs all it is asked to, and serves nothing."""
+    names = [s.name for s in ecs_cfg.services]
+    configured = {s.name: s.min_running for s in ecs_cfg.services}
+    scaling = probe.scaling_minimums(aws("application-autoscaling"), ecs_cfg.cluster, names)
+    out = _look(aws, ecs_cfg, lambda s: s.running >= probe.minimums([s], configured, scaling)[0].minimum)
+    judged = probe.minimums(out.value, configured, scaling)
+    evidence.table("services", [m.row() for m in judged])
+    evidence.value("waited", f"{out.waited_s:g}s over {out.attempts} look(s)")
+    bad = [m for m in judged if not m.ok]
+    assert not bad, (f"after {ecs_cfg.settle_s:g}s (services.ecs.settle_s): " + "; ".join(
+        f"{m.service} runs {m.running} (desired {m.desired}), below its minimum {m.minimum} ({m.source})"
+        for m in bad) + " (services.ecs.services min_running)")
+
+
+@pytest.mark.post_maintenance
+@pytest.mark.nightly
 def test_ecs_services_run_expected_image(aws, ecs_cfg, evidence):
     """After a deploy every service runs the expected image tag (services.ecs.expected_tag or its own image)."""
     wanted = {s.name: s.image or ecs_cfg.expected_tag for s in ecs_cfg.services}

@@ -87,6 +87,9 @@ class EcsService(Section):
     image: str | None = None
     """The image this service must run after a deploy, as repository:tag (e.g. 'backend:v1.2.0'); overrides
     services.ecs.expected_tag for this service."""
+    min_running: Annotated[int, Field(ge=0)] | None = None
+    """The fewest tasks this service may run (a worker scaled to 0 runs all it is asked to, and nothing); unset:
+    its Application Auto Scaling MinCapacity, else 1."""
 
 
 def _service(v):
@@ -98,7 +101,7 @@ class Ecs(Section):
 
     cluster: str = "prod-cluster"
     services: list[Annotated[EcsService, BeforeValidator(_service)]] = []
-    """Service names, or tables {name = "...", image = "backend:v1.2.0"}."""
+    """Service names, or tables {name = "...", image = "backend:v1.2.0", min_running = 2}."""
     expected_tag: str | None = None
     """The image tag every service's containers must run after a deploy (e.g. 'v1.2.0'); unset: not checked."""
     settle_s: NonNegativeFloat = 0.0

@@ -150,6 +150,66 @@ def deployed_images(ecs, cluster: str, names: list[str]) -> dict[str, list[str]]
     return dict(sorted(by_image.items()))
 
 
+# ---- minimum running count -------------------------------------------------------------------------------------------
+SCALING_DIMENSION = "ecs:service:DesiredCount"
+DEFAULT_MINIMUM = 1
+
+
+def scaling_minimums(aas, cluster: str, names: list[str]) -> dict[str, int]:
+    """{service: its Application Auto Scaling MinCapacity} for the services that have a scalable target
+    (ResourceIds takes at most 50 per call; each call's pages are followed)."""
+    by_resource = {f"service/{cluster}/{n}": n for n in names}
+    resources = list(by_resource)
+    found: dict[str, int] = {}
+    paginator = aas.get_paginator("describe_scalable_targets")
+    for i in range(0, len(resources), 50):
+        batch = resources[i:i + 50]
+        pages = aws_call(f"application-autoscaling describe-scalable-targets ecs {cluster}",
+                         lambda: list(paginator.paginate(ServiceNamespace="ecs", ResourceIds=batch,
+                                                         ScalableDimension=SCALING_DIMENSION)))
+        for page in pages:
+            for t in page.get("ScalableTargets", []):
+                name = by_resource.get(t.get("ResourceId", ""))
+                if name is not None:  # a sandbox (or an API) that ignores the filter must not leak others in
+                    found[name] = int(t.get("MinCapacity", 0))
+    return found
+
+
+@dataclass(frozen=True)
+class Minimum:
+    service: str
+    status: str
+    desired: int
+    running: int
+    minimum: int
+    source: str
+    """Where the minimum came from: the configuration, the service's scalable target, or the default."""
+
+    @property
+    def ok(self) -> bool:
+        return self.running >= self.minimum  # a missing service runs 0 (its status is the desired-count check's)
+
+    def row(self) -> dict:
+        return {"service": self.service, "status": self.status, "desired": self.desired, "running": self.running,
+                "minimum": self.minimum, "minimum from": self.source}
+
+
+def minimums(found: list[ServiceState], configured: dict[str, int | None],
+             scaling: dict[str, int]) -> list[Minimum]:
+    """Each service's running count against its minimum: configured min_running, else its Auto Scaling
+    MinCapacity, else 1. Desired is not the yardstick: a service scaled to 0 runs all it is asked to."""
+    out = []
+    for s in found:
+        if configured.get(s.name) is not None:
+            minimum, source = configured[s.name], "services.ecs.services min_running"
+        elif s.name in scaling:
+            minimum, source = scaling[s.name], "autoscaling MinCapacity"
+        else:
+            minimum, source = DEFAULT_MINIMUM, "default (no scalable target)"
+        out.append(Minimum(s.name, s.status, s.desired, s.running, minimum, source))
+    return out
+
+
 # ---- images ----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ImageRef:

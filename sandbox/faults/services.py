@@ -3,7 +3,7 @@
 import time
 
 from ..aws import admin
-from ..aws.seed import ALARMS, BACKEND_PORT, BACKEND_TARGETS, ECS_CLUSTER, IMAGE_TAG, TARGET_GROUP
+from ..aws.seed import ALARMS, BACKEND_PORT, BACKEND_TARGETS, ECS_CLUSTER, ECS_SERVICES, IMAGE_TAG, TARGET_GROUP
 from . import fault
 
 SMOKE_PATH = "/api/projects"
@@ -82,6 +82,19 @@ class RollbackHappened:
 
     def heal(self, sb):
         admin.clear_ecs_service(sb.endpoint_url, ECS_CLUSTER, "backend-service")
+
+
+@fault("service-scaled-to-zero", area="services")
+class ServiceScaledToZero:
+    """worker-service was scaled to 0 (desired 0, running 0) through the real UpdateService, below its Auto Scaling
+    minimum of 1: it runs all it is asked to, and nothing works the queue."""
+
+    def apply(self, sb):
+        sb.client("ecs").update_service(cluster=ECS_CLUSTER, service="worker-service", desiredCount=0)
+
+    def heal(self, sb):
+        sb.client("ecs").update_service(cluster=ECS_CLUSTER, service="worker-service",
+                                        desiredCount=ECS_SERVICES["worker-service"][1])
 
 
 WRONG_TAG = "v1.1.9"

@@ -60,6 +60,19 @@ def test_ecs_services_run_desired_count(healthy, broken):
     assert "worker-service" not in msg
 
 
+def test_ecs_services_run_their_minimum(healthy, broken):
+    healthy.assert_passed("test_ecs_services_run_their_minimum")
+    rows = [r for e in healthy.evidence("test_ecs_services_run_their_minimum") if e["kind"] == "table"
+            for r in e["payload"]]
+    assert {r["service"]: (r["minimum"], r["minimum from"]) for r in rows} == {
+        "backend-service": (2, "autoscaling MinCapacity"), "worker-service": (1, "autoscaling MinCapacity")}
+    run = broken("service-scaled-to-zero", ECS)
+    msg = run.assert_failed("test_ecs_services_run_their_minimum", "worker-service runs 0 (desired 0)",
+                            "below its minimum 1 (autoscaling MinCapacity)", "services.ecs.services min_running")
+    assert "backend-service" not in msg
+    run.assert_passed("test_ecs_services_run_desired_count")  # running = desired = 0: the gap this check closes
+
+
 def test_ecs_services_run_expected_image(healthy, broken):
     healthy.assert_passed("test_ecs_services_run_expected_image")
     run = broken("wrong-image-tag", ECS)
