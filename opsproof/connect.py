@@ -149,12 +149,22 @@ def endpoints_used() -> dict[str, str]:
 
 def _instrument(client, cap: int | None) -> None:
     events = client.meta.events
+    service = client.meta.service_model.service_id.hyphenize()
+    events.register_first(f"needs-retry.{service}", _dead_endpoint_fails_fast)
     events.register("before-call", _started)
     events.register("after-call", _elapsed)
     if cap:
         sem = threading.BoundedSemaphore(cap)
         events.register("before-send", lambda **_: sem.acquire() and None)
         events.register("response-received", lambda **_: sem.release())
+
+
+def _dead_endpoint_fails_fast(attempts=0, caught_exception=None, **_):
+    """Throttling earns every attempt; an endpoint that refuses, or does not answer, gets one retry: a dead target
+    fails in seconds, not after a minute of backoff. Raising here ends botocore's retry loop with that error."""
+    if isinstance(caught_exception, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)) \
+            and attempts >= 2:
+        raise caught_exception
 
 
 def _started(context=None, **_):

@@ -7,7 +7,7 @@ def test_database_accepts_connections(healthy, broken, sandbox):
     healthy.assert_passed("test_database_accepts_connections")
     run = broken("database-down", "checks/database/test_server.py")
     msg = run.assert_failed("test_database_accepts_connections", f"127.0.0.1:{sandbox.ports.postgres}/aifilmstudio",
-                            "could not connect")
+                            "connection refused")
     assert "Traceback" not in msg
 
 

@@ -45,7 +45,7 @@ def test_every_key_is_documented_in_prod_example():
 ])
 def test_bad_values_fail_with_one_line_naming_the_key(tmp_path, toml, key):
     path = tmp_path / "bad.toml"
-    path.write_text('name = "bad"\n' + toml)
+    path.write_text('name = "bad"\nkind = "aws"\n' + toml + '\n[aws]\naccount_id = "123456789012"\n')
     with pytest.raises(config.ConfigError) as e:
         config.load(str(path))
     assert key in str(e.value) and "\n" not in str(e.value)

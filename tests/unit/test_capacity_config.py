@@ -42,7 +42,7 @@ def test_metrics_merge_over_the_defaults():
 ])
 def test_bad_values_name_the_key(tmp_path, toml, culprit):
     path = tmp_path / "bad.toml"
-    path.write_text('name = "bad"\n' + toml + "\n")
+    path.write_text('name = "bad"\nkind = "aws"\n' + toml + '\n[aws]\naccount_id = "123456789012"\n')
     with pytest.raises(ConfigError) as e:
         config.load(str(path))
     assert culprit in str(e.value)

@@ -52,7 +52,7 @@ def test_environment_variable_selects_the_environment(tmp_path):
     (lambda s: s.replace("port = 15432", 'port = "fivefive"'), "database.port:"),
     (lambda s: s.replace("[rds]", "[rds]\nbackup_retention = 7"), "rds.backup_retention: unknown key"),
     (lambda s: s.replace("min_days_left = 30", "min_days_left = -3"), "certificates.min_days_left:"),
-    (lambda s: s.replace('host = "127.0.0.1"\nport = 15432', "port = 15432"), "database.host: required key"),
+    (lambda s: s.replace('host = "127.0.0.1"\nport = 15432', "port = 15432"), "database: host: required"),
 ])
 def test_bad_configuration_names_file_and_key(tmp_path, change, culprit):
     bad = tmp_path / "broken.toml"
