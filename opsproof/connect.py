@@ -82,7 +82,6 @@ def boto_config(env: config.Environment, attempts: int | None = None) -> BotoCon
 _lock = threading.Lock()
 _sessions: dict[tuple, boto3.session.Session] = {}
 _clients: dict[tuple, object] = {}
-_caps: dict[tuple, threading.BoundedSemaphore] = {}
 
 
 def aws_session(env: config.Environment) -> boto3.session.Session:

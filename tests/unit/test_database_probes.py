@@ -108,7 +108,7 @@ def test_per_table_autovacuum_settings_are_honoured(sandbox):
 ])
 def test_bad_database_settings_are_one_line_naming_the_key(tmp_path, section, line, key):
     path = tmp_path / "bad.toml"
-    path.write_text(f'name = "bad"\n[database]\nhost = "db.example"\n{section}\n{line}\n')
+    path.write_text(f'name = "bad"\nkind = "aws"\n[aws]\naccount_id = "123456789012"\n[database]\nhost = "db.example"\n{section}\n{line}\n')
     with pytest.raises(ConfigError) as e:
         config.load(str(path))
     assert key in str(e.value) and "\n" not in str(e.value)
