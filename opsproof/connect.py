@@ -202,19 +202,22 @@ def explain(e: BaseException, what: str = "") -> str | None:
         if code in AUTH_FAILED:
             return f"AWS {op}: authentication failed ({code}: {err.get('Message', '')})"
         return None
-    if isinstance(e, ConnectTimeoutError):
-        return f"AWS {what}: connect to {e.kwargs.get('endpoint_url', '')} timed out"
-    if isinstance(e, ReadTimeoutError):
-        return f"AWS {what}: {e.kwargs.get('endpoint_url', '')} accepted the connection but did not answer in time"
-    if isinstance(e, SSLError):
-        return f"AWS {what}: TLS failed with {e.kwargs.get('endpoint_url', '')} ({e.kwargs.get('error', '')})"
-    if isinstance(e, EndpointConnectionError):
-        return f"AWS {what}: endpoint {e.kwargs.get('endpoint_url', '')} refused or could not be reached"
-    if isinstance(e, NoCredentialsError):
-        return f"AWS {what}: no credentials found (environment, profile, SSO or instance role)"
-    if isinstance(e, BotoCoreError):
-        return f"AWS {what}: {e}"
+    for kind, template in _TRANSPORT:
+        if isinstance(e, kind):
+            return f"AWS {what}: " + template.format(url=e.kwargs.get("endpoint_url", ""),
+                                                     error=e.kwargs.get("error", ""), e=e)
     return None
+
+
+# Most specific first: each botocore transport failure with what a person does about it.
+_TRANSPORT = (
+    (ConnectTimeoutError, "connect to {url} timed out"),
+    (ReadTimeoutError, "{url} accepted the connection but did not answer in time"),
+    (SSLError, "TLS failed with {url} ({error})"),
+    (EndpointConnectionError, "endpoint {url} refused or could not be reached"),
+    (NoCredentialsError, "no credentials found (environment, profile, SSO or instance role)"),
+    (BotoCoreError, "{e}"),
+)
 
 
 def aws_call(what: str, fn, *args, **kwargs):

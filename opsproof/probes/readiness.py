@@ -26,10 +26,11 @@ def aws_identity(env: config.Environment) -> Access:
         ident = aws_call("sts get-caller-identity", sts.get_caller_identity)
     except Exception as e:  # noqa: BLE001 - every failure is a finding, not an error
         return Access("AWS identity", False, _why(e))
-    want = env.window.aws_account_id
+    # [aws] account_id is verified by every run; the window's own key stays for files that still set it.
+    key, want = (("aws.account_id", env.aws.account_id) if env.aws.account_id else
+                 ("window.aws_account_id", env.window.aws_account_id))
     if want and ident["Account"] != want:
-        return Access("AWS identity", False, f"{ident['Arn']} is in account {ident['Account']}, not {want} "
-                                             "(window.aws_account_id)")
+        return Access("AWS identity", False, f"{ident['Arn']} is in account {ident['Account']}, not {want} ({key})")
     return Access("AWS identity", True, f"{ident['Arn']} (account {ident['Account']})")
 
 

@@ -138,8 +138,7 @@ def test_the_verified_identity_is_in_every_record(tmp_path, fake_aws):
 
     r = run(tmp_path, aws_env(tmp_path, endpoint=fake_aws), "-m", "secrets", extra_env=FAKE_KEYS)
     assert r.returncode in (0, 1), r.stdout + r.stderr
-    record = json.loads((ROOT / "reports" / "evidence.json").read_text()) \
-        if not (tmp_path / "evidence.json").exists() else json.loads((tmp_path / "evidence.json").read_text())
+    record = json.loads((tmp_path / "evidence.json").read_text())
     target = record["target"]
     assert target["account"] == "123456789012" and target["caller_arn"].startswith("arn:aws:")
     assert target["endpoints"]["sts (us-east-1)"] == fake_aws
