@@ -133,6 +133,14 @@ def test_deployed_images_scanned(healthy, broken):
     assert "backend:v1.2.0" not in msg
 
 
+def test_deployed_images_scanned_enhanced_scanning(broken):
+    """Enhanced scanning's ACTIVE (continuous) status is a finished scan."""
+    run = broken("image-enhanced-scanning", IMAGES)
+    run.assert_passed("test_deployed_images_scanned")
+    rows = [r for e in run.evidence("test_deployed_images_scanned") if e["title"] == "scans" for r in e["payload"]]
+    assert {r["scan"] for r in rows} == {"ACTIVE"}, rows
+
+
 # ---- Terraform -------------------------------------------------------------------------------------------------------
 needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None,
                                      reason="terraform is not installed (the checks skip: when_missing = skip); "

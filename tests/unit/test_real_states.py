@@ -59,3 +59,32 @@ def test_a_scan_after_the_windows_install_is_patched_and_a_scan_alone_is_not():
     assert not _state("Scan", "2026-01-12T09:00:00+00:00", "2026-01-05T04:35:00+00:00").patched_since(start)
     assert not _state("Scan", "2026-01-12T09:00:00+00:00", "").patched_since(start)
     assert _state("Install", "2026-01-11T04:35:00+00:00", "2026-01-11T04:35:00+00:00").patched_since(start)
+
+
+# ---- ECR: enhanced scanning ------------------------------------------------------------------------------------------
+class FakeEcr:
+    def __init__(self, page):
+        self.page = page
+
+    def describe_image_scan_findings(self, **kwargs):
+        return self.page
+
+
+def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
+    from opsproof.probes import ecs, images
+
+    page = {"imageScanStatus": {"status": "ACTIVE", "description": "Continuous scan is selected for image."},
+            "imageScanFindings": {"findingSeverityCounts": {"CRITICAL": 1}, "enhancedFindings": [
+                {"severity": "CRITICAL", "status": "ACTIVE", "title": "CVE-2023-38545 - libcurl4",
+                 "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2023-38545", "vulnerablePackages": [
+                     {"name": "libcurl4", "version": "7.88.1-10"}]}},
+                {"severity": "HIGH", "status": "SUPPRESSED",
+                 "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2023-1"}},
+                {"severity": "HIGH", "status": "CLOSED", "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2"}}]}}
+    ref = ecs.parse_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0")
+    scan = images.scan_findings(FakeEcr(page), ref)
+    assert scan.finished and scan.status == "ACTIVE" and scan.age_days is None
+    assert [(f.name, f.severity, f.package, f.version) for f in scan.findings] == [
+        ("CVE-2023-38545", "CRITICAL", "libcurl4", "7.88.1-10")]
+    for status in ("PENDING", "IN_PROGRESS", "SCAN_ELIGIBILITY_EXPIRED", "FINDINGS_UNAVAILABLE", "FAILED"):
+        assert not images.scan_finished(status)
