@@ -144,6 +144,45 @@ class TargetUnhealthy:
         admin.set_target_health(sb.endpoint_url, TARGET_GROUP, BACKEND_TARGETS[1], None, port=BACKEND_PORT)
 
 
+OLD_TASK_TARGET = "172.31.33.10"
+"""The previous deployment's task, deregistered by the deploy: it drains, then is gone."""
+DRAIN_S = 2.0
+
+
+def _target_group_arn(sb) -> str:
+    return sb.client("elbv2").describe_target_groups(Names=[TARGET_GROUP])["TargetGroups"][0]["TargetGroupArn"]
+
+
+@fault("target-draining", area="services")
+class TargetDraining:
+    """Right after a deploy: the old task's target 172.31.33.10:8000 in backend-tg is draining (deregistration in
+    progress) for 2 s, then gone, as AWS drains for the deregistration delay. Healthy once it settles: the
+    load-balancer check must wait for it and pass."""
+
+    def apply(self, sb):
+        sb.client("elbv2").register_targets(TargetGroupArn=_target_group_arn(sb),
+                                            Targets=[{"Id": OLD_TASK_TARGET, "Port": BACKEND_PORT}])
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, OLD_TASK_TARGET, "draining", port=BACKEND_PORT,
+                                for_s=DRAIN_S, then="gone")
+
+    def heal(self, sb):
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, OLD_TASK_TARGET, None, port=BACKEND_PORT)
+        sb.client("elbv2").deregister_targets(TargetGroupArn=_target_group_arn(sb),
+                                              Targets=[{"Id": OLD_TASK_TARGET, "Port": BACKEND_PORT}])
+
+
+@fault("target-draining-stuck", area="services")
+class TargetDrainingStuck:
+    """The backend target 172.31.17.10:8000 in backend-tg stays draining (long-lived connections under a long
+    deregistration delay): it never settles within services.load_balancing.settle_s."""
+
+    def apply(self, sb):
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, BACKEND_TARGETS[1], "draining", port=BACKEND_PORT)
+
+    def heal(self, sb):
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, BACKEND_TARGETS[1], None, port=BACKEND_PORT)
+
+
 # ---- monitoring ------------------------------------------------------------------------------------------------------
 FIRING = "backend-5xx"
 

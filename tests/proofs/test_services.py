@@ -75,6 +75,27 @@ def test_load_balancer_targets_healthy(healthy, broken):
     assert "172.31.1.10" not in msg
 
 
+def test_load_balancer_targets_healthy_after_draining(broken):
+    """A target draining after a deploy is waited for: once it is gone the check passes."""
+    run = broken("target-draining", "checks/services/test_load_balancer.py")
+    run.assert_passed("test_load_balancer_targets_healthy")
+    ev = run.evidence("test_load_balancer_targets_healthy")
+    waited = next(e["payload"] for e in ev if e["title"].startswith("waited"))
+    assert 0.4 < waited[0] < 6, waited  # it waited (retries every 0.5 s) for the drain, not the whole budget
+    rows = [r for e in ev if e["title"] == "targets" for r in e["payload"]]
+    assert "172.31.33.10:8000" not in {r["target"] for r in rows}
+
+
+def test_load_balancer_targets_healthy_draining_never_settles(broken):
+    started = time.monotonic()
+    run = broken("target-draining-stuck", "checks/services/test_load_balancer.py")
+    msg = run.assert_failed("test_load_balancer_targets_healthy", "backend-tg target 172.31.17.10:8000 is still "
+                            "draining after 6 s", "services.load_balancing.settle_s=6",
+                            "Target.DeregistrationInProgress")
+    assert "172.31.1.10" not in msg
+    assert time.monotonic() - started < 20, "bounded by settle_s"
+
+
 def test_no_alarm_firing(healthy, broken):
     healthy.assert_passed("test_no_alarm_firing")
     run = broken("alarm-firing", "checks/services/test_monitoring.py")

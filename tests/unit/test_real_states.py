@@ -88,3 +88,21 @@ def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
         ("CVE-2023-38545", "CRITICAL", "libcurl4", "7.88.1-10")]
     for status in ("PENDING", "IN_PROGRESS", "SCAN_ELIGIBILITY_EXPIRED", "FINDINGS_UNAVAILABLE", "FAILED"):
         assert not images.scan_finished(status)
+
+
+# ---- ELBv2: draining targets -----------------------------------------------------------------------------------------
+def test_draining_targets_fail_only_once_the_wait_is_spent_and_do_not_count():
+    from opsproof.probes.elbv2 import TargetHealth, target_problems
+
+    healthy = [TargetHealth("backend-tg", "172.31.1.10:8000", "healthy"),
+               TargetHealth("backend-tg", "172.31.17.10:8000", "healthy")]
+    assert target_problems(healthy, ["backend-tg"], 1, 0.0, 6) == []
+    draining = TargetHealth("backend-tg", "172.31.33.10:8000", "draining", "Target.DeregistrationInProgress",
+                            "Target deregistration is in progress")
+    assert draining.settling and TargetHealth("tg", "x", "initial").settling
+    assert not TargetHealth("tg", "x", "unhealthy").settling and not TargetHealth("tg", "x", "unused").settling
+    (p,) = target_problems(healthy + [draining], ["backend-tg"], 1, 6.2, 6)
+    assert p.startswith("backend-tg target 172.31.33.10:8000 is still draining after 6 s") and "settle_s=6" in p
+    only_draining = [TargetHealth("backend-tg", "172.31.1.10:8000", "draining")]
+    assert any("0 registered target(s) not draining" in p
+               for p in target_problems(only_draining, ["backend-tg"], 1, 6.2, 6))
