@@ -3,6 +3,7 @@
 import time
 
 from ..aws import admin
+from ..aws.seed_states import COMPOSITE_ALARM, COMPOSITE_CHILDREN
 from ..aws.seed import ALARMS, BACKEND_PORT, BACKEND_TARGETS, ECS_CLUSTER, IMAGE_TAG, TARGET_GROUP
 from . import fault
 
@@ -199,4 +200,20 @@ class AlarmFiring:
 
     def heal(self, sb):
         sb.client("cloudwatch").set_alarm_state(AlarmName=FIRING, StateValue="OK",
+                                                StateReason="Threshold Crossed: no datapoints breaching")
+
+
+@fault("composite-alarm-firing", area="services")
+class CompositeAlarmFiring:
+    """The composite alarm worker-degraded is in ALARM: its child worker-task-failures (an alarm no configuration
+    names) fired. DescribeAlarms shows composite alarms only to a caller asking for AlarmTypes CompositeAlarm."""
+
+    def apply(self, sb):
+        assert COMPOSITE_ALARM
+        sb.client("cloudwatch").set_alarm_state(
+            AlarmName=COMPOSITE_CHILDREN[1], StateValue="ALARM",
+            StateReason="Threshold Crossed: 1 datapoint [7.0] was greater than the threshold (3.0).")
+
+    def heal(self, sb):
+        sb.client("cloudwatch").set_alarm_state(AlarmName=COMPOSITE_CHILDREN[1], StateValue="OK",
                                                 StateReason="Threshold Crossed: no datapoints breaching")

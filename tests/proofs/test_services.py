@@ -103,6 +103,41 @@ def test_no_alarm_firing(healthy, broken):
     assert "prod-db-cpu-high" not in msg
 
 
+def test_no_alarm_firing_composite(broken, sandbox):
+    """Composite alarms are watched: AWS lists them only when AlarmTypes asks (so does the sandbox)."""
+    cw = sandbox.client("cloudwatch")
+    assert cw.describe_alarms(AlarmNames=["worker-degraded"])["CompositeAlarms"] == []
+    assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=["worker-degraded"], AlarmTypes=[
+        "CompositeAlarm"])["CompositeAlarms"]] == ["worker-degraded"]
+    run = broken("composite-alarm-firing", "checks/services/test_monitoring.py")
+    msg = run.assert_failed("test_no_alarm_firing", "worker-degraded is ALARM", "worker-task-failures")
+    assert "backend-5xx" not in msg
+    rows = [r for e in run.evidence("test_no_alarm_firing") if e["title"] == "alarms" for r in e["payload"]]
+    assert {r["name"]: r["kind"] for r in rows}["worker-degraded"] == "composite"
+
+
+def test_no_alarm_firing_while_watching_composite(sandbox, run_checks):
+    """A composite alarm that fires and recovers while watching (its child flapped) fails the watch: its history
+    is read with AlarmTypes CompositeAlarm (omitted, AWS returns metric alarms' history only)."""
+    cw = sandbox.client("cloudwatch")
+    child = "worker-queue-age-high"
+
+    def flap():
+        time.sleep(6)
+        cw.set_alarm_state(AlarmName=child, StateValue="ALARM", StateReason="Threshold Crossed: 3 datapoints")
+        time.sleep(0.3)
+        cw.set_alarm_state(AlarmName=child, StateValue="OK", StateReason="recovered")
+
+    t = threading.Thread(target=flap)
+    t.start()
+    try:
+        run = run_checks("checks/services/test_monitoring.py", "--watch", "30s")
+    finally:
+        t.join()
+        cw.set_alarm_state(AlarmName=child, StateValue="OK", StateReason="healed")
+    run.assert_failed("test_no_alarm_firing", "while watching", "worker-degraded went from OK to ALARM")
+
+
 def test_no_alarm_firing_while_watching(sandbox, run_checks):
     """--watch keeps looking: an alarm that fires and recovers between two looks still fails the check, with the
     alarm history as evidence; a quiet watch passes after its duration."""

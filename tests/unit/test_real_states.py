@@ -106,3 +106,40 @@ def test_draining_targets_fail_only_once_the_wait_is_spent_and_do_not_count():
     only_draining = [TargetHealth("backend-tg", "172.31.1.10:8000", "draining")]
     assert any("0 registered target(s) not draining" in p
                for p in target_problems(only_draining, ["backend-tg"], 1, 6.2, 6))
+
+
+# ---- CloudWatch: composite alarms (the sandbox evaluates their rules as AWS does) -----------------------------------
+def test_composite_alarm_rules_evaluate_like_aws():
+    from sandbox.aws.alarm_history import _evaluate, _rule_names
+
+    states = {"a": "ALARM", "b": "OK", "c": "INSUFFICIENT_DATA"}.get
+    assert _evaluate('ALARM("a") OR ALARM("b")', states) == (True, ["a"])
+    assert _evaluate('ALARM(a) AND NOT OK(b)', states)[0] is False
+    assert _evaluate('(ALARM(b) OR INSUFFICIENT_DATA(c)) AND TRUE', states)[0] is True
+    assert _evaluate('ALARM("missing")', states) == (None, [])
+    assert _rule_names('ALARM("arn:aws:cloudwatch:us-east-1:123456789012:alarm:x") OR OK(y)') == [
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x", "y"]
+
+
+def test_the_alarm_probe_asks_for_composite_alarms_in_listings_and_history():
+    import datetime as dt
+
+    from opsproof.probes import alarms
+
+    class Cw:
+        calls = []
+
+        def describe_alarms(self, **kw):
+            self.calls.append(("alarms", kw))
+            return {"MetricAlarms": [], "CompositeAlarms": [
+                {"AlarmName": "worker-degraded", "StateValue": "ALARM", "StateReason": "worker-task-failures"}]}
+
+        def describe_alarm_history(self, **kw):
+            self.calls.append(("history", kw))
+            return {"AlarmHistoryItems": []}
+
+    cw = Cw()
+    found, missing = alarms.alarms(cw, ["worker-degraded"], [])
+    assert [(a.name, a.state, a.kind) for a in found] == [("worker-degraded", "ALARM", "composite")] and not missing
+    alarms.transitions(cw, ["worker-degraded"], dt.datetime.now(dt.timezone.utc))
+    assert all("CompositeAlarm" in kw["AlarmTypes"] for _, kw in cw.calls)
