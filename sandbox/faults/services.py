@@ -85,6 +85,32 @@ class RollbackHappened:
         admin.clear_ecs_service(sb.endpoint_url, ECS_CLUSTER, "backend-service")
 
 
+@fault("codedeploy-replacement-stabilizing", area="services")
+class CodeDeployReplacementStabilizing:
+    """backend-canary (deploymentController CODE_DEPLOY, no deployments) is mid blue/green: CodeDeploy's replacement
+    task set is ACTIVE and STABILIZING with none of its 2 tasks running, beside the PRIMARY one."""
+
+    def apply(self, sb):
+        admin.set_ecs_service(sb.endpoint_url, ECS_CLUSTER, "backend-canary",
+                              replacementTaskSet={"stabilityStatus": "STABILIZING", "runningCount": 0})
+
+    def heal(self, sb):
+        admin.clear_ecs_service(sb.endpoint_url, ECS_CLUSTER, "backend-canary")
+
+
+@fault("external-task-set-stabilizing", area="services")
+class ExternalTaskSetStabilizing:
+    """render-service (deploymentController EXTERNAL, no deployments) never stabilises: its PRIMARY task set stays
+    STABILIZING with 1 of its 2 tasks running."""
+
+    def apply(self, sb):
+        admin.set_ecs_service(sb.endpoint_url, ECS_CLUSTER, "render-service",
+                              taskSet={"stabilityStatus": "STABILIZING", "runningCount": 1})
+
+    def heal(self, sb):
+        admin.clear_ecs_service(sb.endpoint_url, ECS_CLUSTER, "render-service")
+
+
 WRONG_TAG = "v1.1.9"
 
 

@@ -45,6 +45,28 @@ def test_ecs_services_finished_rollout(healthy, broken):
     assert "backend-service" not in msg
 
 
+def test_ecs_services_finished_rollout_other_controllers(healthy, broken):
+    """CODE_DEPLOY and EXTERNAL services have no deployments (no rolloutState): judged by their task sets."""
+    rows = [r for e in healthy.evidence("test_ecs_services_finished_rollout") if e["title"] == "services"
+            for r in e["payload"]]
+    assert {r["service"]: r["controller"] for r in rows if r["controller"] != "ECS"} == {
+        "backend-canary": "CODE_DEPLOY", "render-service": "EXTERNAL"}  # and the healthy run passed
+    run = broken("codedeploy-replacement-stabilizing", ECS)
+    msg = run.assert_failed("test_ecs_services_finished_rollout", "backend-canary CODE_DEPLOY: 2 task set(s)",
+                            "PRIMARY STEADY_STATE (2 of 2 running)", "ACTIVE task set STABILIZING (0 of 2 running)",
+                            "services.ecs.settle_s")
+    assert "render-service" not in msg and "backend-service" not in msg
+    run.assert_passed("test_ecs_services_not_rolled_back")
+
+
+def test_ecs_services_external_controller_stabilizing(broken):
+    run = broken("external-task-set-stabilizing", ECS)
+    msg = run.assert_failed("test_ecs_services_finished_rollout", "render-service EXTERNAL: 1 task set(s), PRIMARY "
+                            "STABILIZING (1 of 2 running)")
+    assert "backend-canary" not in msg
+    run.assert_failed("test_ecs_services_run_desired_count", "render-service runs 1 of 2 desired")
+
+
 def test_ecs_services_not_rolled_back(healthy, broken):
     healthy.assert_passed("test_ecs_services_not_rolled_back")
     run = broken("rollback-happened", ECS)

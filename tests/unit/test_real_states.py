@@ -143,3 +143,48 @@ def test_the_alarm_probe_asks_for_composite_alarms_in_listings_and_history():
     assert [(a.name, a.state, a.kind) for a in found] == [("worker-degraded", "ALARM", "composite")] and not missing
     alarms.transitions(cw, ["worker-degraded"], dt.datetime.now(dt.timezone.utc))
     assert all("CompositeAlarm" in kw["AlarmTypes"] for _, kw in cw.calls)
+
+
+# ---- ECS: CODE_DEPLOY and EXTERNAL deployment controllers ------------------------------------------------------------
+class FakeEcs:
+    def __init__(self, services):
+        self.services = services
+
+    def describe_services(self, cluster, services):
+        assert len(services) <= 10  # the API's limit
+        return {"services": [s for s in self.services if s["serviceName"] in services]}
+
+
+def _task_set(status, stability, running, computed=2, scale=100.0):
+    return {"id": f"ecs-svc/{status}", "status": status, "stabilityStatus": stability, "runningCount": running,
+            "pendingCount": computed - running, "computedDesiredCount": computed, "scale": {"value": scale},
+            "taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/backend:7"}
+
+
+def _service(name, controller, task_sets, deployments=()):
+    return {"serviceName": name, "status": "ACTIVE", "desiredCount": 2, "runningCount": 2, "pendingCount": 0,
+            "deploymentController": {"type": controller}, "deployments": list(deployments), "taskSets": task_sets,
+            "taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/backend:7", "events": []}
+
+
+def test_other_controllers_are_judged_by_their_task_sets_not_by_a_missing_rollout_state():
+    from opsproof.probes import ecs
+
+    fake = FakeEcs([
+        _service("steady-cd", "CODE_DEPLOY", [_task_set("PRIMARY", "STEADY_STATE", 2)]),
+        _service("mid-blue-green", "CODE_DEPLOY", [_task_set("PRIMARY", "STEADY_STATE", 2),
+                                                   _task_set("ACTIVE", "STABILIZING", 0)]),
+        _service("ext-stabilizing", "EXTERNAL", [_task_set("PRIMARY", "STABILIZING", 1)]),
+        _service("ext-short", "EXTERNAL", [_task_set("PRIMARY", "STEADY_STATE", 1)]),
+        _service("rolling", "ECS", [], [{"id": "d1", "status": "PRIMARY", "rolloutState": "COMPLETED",
+                                         "desiredCount": 2, "runningCount": 2}]),
+    ])
+    got = {s.name: s for s in ecs.services(fake, "prod", [s["serviceName"] for s in fake.services],
+                                           with_images=False)}
+    assert got["steady-cd"].rollout_finished and got["steady-cd"].rollout_state == "STEADY_STATE"
+    assert got["rolling"].rollout_finished and got["rolling"].controller == "ECS"
+    assert not got["mid-blue-green"].rollout_finished
+    assert got["mid-blue-green"].rollout_summary == ("CODE_DEPLOY: 2 task set(s), PRIMARY STEADY_STATE (2 of 2 "
+                                                     "running); ACTIVE task set STABILIZING (0 of 2 running)")
+    assert not got["ext-stabilizing"].rollout_finished and not got["ext-short"].rollout_finished
+    assert all(not s.failed_deployments for s in got.values())
