@@ -34,7 +34,9 @@ IN_PROGRESS, FAILED, SCAN_ELIGIBILITY_EXPIRED, FINDINGS_UNAVAILABLE, UNSUPPORTED
 
 
 def scan_finished(status: str | None) -> bool:
-    """>>> scan_finished("ACTIVE"), scan_finished("COMPLETE"), scan_finished("SCAN_ELIGIBILITY_EXPIRED")
+    """Whether the scan's findings are the image's (see FINISHED).
+
+    >>> scan_finished("ACTIVE"), scan_finished("COMPLETE"), scan_finished("SCAN_ELIGIBILITY_EXPIRED")
     (True, True, False)
     """
     return status in FINISHED

@@ -36,11 +36,12 @@ DB_INSTANCE_CLASS = "db.r6g.xlarge"
 DB_ENGINE_VERSION = "15.5"
 DB_PARAMETER_GROUP = "prod-params"
 DB_PARAMETER_FAMILY = "postgres15"
-DB_PARAMETERS = {  # the runbook's "Recommended Settings for Production" (db.r6g.xlarge), as written there
-    "shared_buffers": "8GB",
-    "effective_cache_size": "24GB",
-    "work_mem": "50MB",
-    "maintenance_work_mem": "2GB",
+DB_PARAMETERS = {  # the runbook's "Recommended Settings for Production" (db.r6g.xlarge) as RDS takes them: base units
+    # (kB for work_mem/maintenance_work_mem) or a formula (effective_cache_size in 8kB pages: 3/4 of the memory);
+    # shared_buffers stays RDS's own {DBInstanceClassMemory/32768} (1/4: 8GB on 32 GiB). RDS refuses "8GB".
+    "effective_cache_size": "{DBInstanceClassMemory*3/32768}",
+    "work_mem": "51200",
+    "maintenance_work_mem": "2097152",
     "max_connections": "200",
     "random_page_cost": "1.1",
 }

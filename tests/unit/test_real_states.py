@@ -188,3 +188,57 @@ def test_other_controllers_are_judged_by_their_task_sets_not_by_a_missing_rollou
                                                      "running); ACTIVE task set STABILIZING (0 of 2 running)")
     assert not got["ext-stabilizing"].rollout_finished and not got["ext-short"].rollout_finished
     assert all(not s.failed_deployments for s in got.values())
+
+
+# ---- RDS: a real parameter group (base units, formulas) --------------------------------------------------------------
+def test_the_review_works_out_rds_formulas_and_base_units():
+    from opsproof.config.database import RUNBOOK_XLARGE
+    from opsproof.probes import pg_params
+
+    memory = 32 * 1024 ** 3
+    healthy = {"shared_buffers": "{DBInstanceClassMemory/32768}", "effective_cache_size":
+               "{DBInstanceClassMemory*3/32768}", "work_mem": "51200", "maintenance_work_mem": "2097152",
+               "max_connections": "200", "random_page_cost": "1.1"}
+    assert all(r.group_ok for r in pg_params.review(RUNBOOK_XLARGE, healthy, None, memory, 5))
+    defaults = {"shared_buffers": "{DBInstanceClassMemory/32768}", "effective_cache_size":
+                "{DBInstanceClassMemory/16384}", "maintenance_work_mem":
+                "GREATEST({DBInstanceClassMemory*1024/63963136},65536)",
+                "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)"}
+    bad = {r.name: str(r) for r in pg_params.review(RUNBOOK_XLARGE, defaults, None, memory, 5) if not r.group_ok}
+    assert set(bad) == {"effective_cache_size", "maintenance_work_mem", "max_connections", "work_mem",
+                        "random_page_cost"}
+    assert "(16GB for the class)" in bad["effective_cache_size"] and "(3604 for the class)" in bad["max_connections"]
+    # without the class's memory a formula cannot be judged: red, saying why
+    (r,) = [r for r in pg_params.review(RUNBOOK_XLARGE, defaults, None, None, 5) if r.name == "shared_buffers"]
+    assert not r.group_ok and "instance_memory_gib" in str(r)
+
+
+def test_formulas_rds_writes_are_evaluated_and_others_are_refused():
+    import pytest
+
+    from opsproof.probes import capacity, pg_params
+
+    m = 16 * 1024 ** 3
+    assert pg_params.formula_value("SUM({DBInstanceClassMemory/12038},-50003)", m) == m / 12038 - 50003
+    assert pg_params.to_number("maintenance_work_mem", "GREATEST({DBInstanceClassMemory*1024/63963136},65536)",
+                               2 * 1024 ** 3) == 65536 * 1024  # the floor (64MB) wins on 2 GiB
+    for f in ("GREATEST(${DBInstanceVCPU*2},8)", "GREATEST({log(DBInstanceClassMemory/21474836480)*600},200)",
+              "{DBInstanceClassMemory/0"):
+        with pytest.raises(ValueError, match="unsupported RDS formula"):
+            pg_params.formula_value(f, m)
+    assert capacity.max_connections("LEAST({DBInstanceClassMemory/9531392}, 5000)", 16) == 1802
+    assert capacity.max_connections("GREATEST(${DBInstanceVCPU*2},8)", 16) is None
+
+
+def test_the_sandbox_refuses_what_rds_refuses():
+    from sandbox.aws.rds_parameters import family_defaults, refusal
+
+    d = family_defaults("postgres15")
+    assert len(d) > 300
+    assert refusal(d["shared_buffers"], "shared_buffers", "8GB", "pending-reboot")[0] == "InvalidParameterValue"
+    assert refusal(d["shared_buffers"], "shared_buffers", "1048576", "immediate")[0] == \
+        "InvalidParameterCombination"  # static
+    assert refusal(d["shared_buffers"], "shared_buffers", "{DBInstanceClassMemory/32768}", "pending-reboot") is None
+    assert refusal(d["work_mem"], "work_mem", "51200", "immediate") is None
+    assert refusal(None, "no_such", "1", "immediate")[0] == "InvalidParameterValue"
+    assert refusal(d["ssl"], "ssl", "0", "pending-reboot")[0] == "InvalidParameterValue"  # not modifiable
