@@ -242,3 +242,18 @@ def test_the_sandbox_refuses_what_rds_refuses():
     assert refusal(d["work_mem"], "work_mem", "51200", "immediate") is None
     assert refusal(None, "no_such", "1", "immediate")[0] == "InvalidParameterValue"
     assert refusal(d["ssl"], "ssl", "0", "pending-reboot")[0] == "InvalidParameterValue"  # not modifiable
+
+
+# ---- S3: objects with no replication status --------------------------------------------------------------------------
+def test_no_replication_status_is_explained_from_the_rules():
+    from opsproof.probes.storage import Rule, Status, no_status_reason
+
+    all_ = Rule("prod-to-dr", "Enabled", 1, "", "dr", "Enabled", "STANDARD")
+    media = Rule("media", "Enabled", 1, "media/", "dr", "Enabled", "STANDARD", tags=(("replicate", "yes"),),
+                 sse_kms=True)
+    kms = Status("media/a.mp4", None, None, 0, "aws:kms")
+    assert "SSE-KMS encrypted, and rule 'prod-to-dr' has no SourceSelectionCriteria" in no_status_reason(kms, [all_])
+    assert "before the rule existed" in no_status_reason(kms, [media], {"replicate": "yes"})  # media replicates KMS
+    assert "outside every replication rule's filter" in no_status_reason(Status("exports/x", None, None, 0), [media])
+    assert "outside every" in no_status_reason(Status("media/b", None, None, 0, "AES256"), [media], {})  # no tag
+    assert "no Enabled rule" in no_status_reason(Status("media/b", None, None, 0), [])
