@@ -257,3 +257,29 @@ def test_no_replication_status_is_explained_from_the_rules():
     assert "outside every replication rule's filter" in no_status_reason(Status("exports/x", None, None, 0), [media])
     assert "outside every" in no_status_reason(Status("media/b", None, None, 0, "AES256"), [media], {})  # no tag
     assert "no Enabled rule" in no_status_reason(Status("media/b", None, None, 0), [])
+
+
+# ---- RDS: a restore passing through creating, modifying, backing-up ---------------------------------------------------
+class FakeRds:
+    def __init__(self, states):
+        self.states = list(states)
+
+    def describe_db_instances(self, DBInstanceIdentifier):
+        st = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        return {"DBInstances": [{"DBInstanceIdentifier": DBInstanceIdentifier, "DBInstanceStatus": st}]}
+
+
+def test_the_drill_waits_through_restore_states_bounded():
+    import pytest
+
+    from actions.restore_drill import DrillFailed, _wait_available
+
+    seen = []
+    out = _wait_available(FakeRds(["creating", "creating", "modifying", "backing-up", "available"]), "test-restore-1",
+                          0.01, 1, seen)
+    assert seen == ["creating", "modifying", "backing-up", "available"] and "available after" in out
+    with pytest.raises(DrillFailed, match=r"test-restore-1 did not become available within 0.002 min .*still "
+                                          r"'backing-up' after creating → backing-up"):
+        _wait_available(FakeRds(["creating", "backing-up"]), "test-restore-1", 0.01, 0.002, [])
+    with pytest.raises(DrillFailed, match="went 'incompatible-restore'"):
+        _wait_available(FakeRds(["creating", "incompatible-restore"]), "test-restore-1", 0.01, 1, [])
