@@ -45,7 +45,11 @@ def force_deploy(ctx, services=None, timeout=None):
     if missing:
         raise StepFailed(f"no active service {', '.join(missing)} in cluster {cfg.cluster}")
     deployed = []
-    for svc in before:
+    for svc in [s for s in before if s.controller != "ECS"]:
+        # UpdateService --force-new-deployment is ECS's own rolling deployment; a CODE_DEPLOY or EXTERNAL service
+        # is deployed by its controller (a CodeDeploy deployment, a new task set), not here
+        ctx.step(f"skip {svc.name}: its deployments are {svc.controller}'s (deploy it through that controller)")
+    for svc in [s for s in before if s.controller == "ECS"]:
         old = svc.primary.id if svc.primary else None
         started = {}
 

@@ -88,8 +88,9 @@ def restore_drill(ctx, instance=None, snapshot=None, drill_instance=None):
             ctx.step(restore_desc, lambda: connect.aws_call(
                 f"rds restore-db-instance-from-db-snapshot {target}", rds.restore_db_instance_from_db_snapshot,
                 **_restore_kwargs(target, snap.id, source, d)))
+            seen = record["statuses"] = []
             ctx.step(f"wait until {target} is available (at most {d.wait_timeout_min:g} min, every {d.poll_s:g} s)",
-                     lambda: _wait(rds, "db_instance_available", target, d.poll_s, d.wait_timeout_min))
+                     lambda: _wait_available(rds, target, d.poll_s, d.wait_timeout_min, seen))
             found = ctx.step(f"look up {target}'s endpoint", lambda: _endpoint(rds, target, env))
             host, port, dbname = found
             restored = ctx.step(f"connect to {host}:{port}/{dbname} as {env.database.user} (read-only, retried)",
@@ -152,6 +153,34 @@ def _wait(rds, waiter: str, instance: str, poll_s: float, timeout_min: float) ->
         raise DrillFailed(f"{instance} did not become {waiter.removeprefix('db_instance_')} within "
                           f"{timeout_min:g} min (status {status!r}: {e.reason})") from None
     return f"{instance}: {waiter.removeprefix('db_instance_')}"
+
+
+FAILED_RESTORE = ("deleted", "deleting", "failed", "incompatible-restore", "incompatible-parameters",
+                  "incompatible-network", "storage-full", "inaccessible-encryption-credentials")
+"""States a restore does not come back from (botocore's DBInstanceAvailable waiter fails on the first five)."""
+
+
+def _wait_available(rds, instance: str, poll_s: float, timeout_min: float, seen: list[str]) -> str:
+    """Poll until available, bounded; a restore passes through creating, modifying, backing-up (and maybe
+    configuring-enhanced-monitoring...) first: every state seen is kept in ``seen``, in order."""
+    from opsproof.eventually import eventually
+
+    def status() -> str:
+        i = connect.aws_call(f"rds describe-db-instances {instance}", rds.describe_db_instances,
+                             DBInstanceIdentifier=instance)["DBInstances"][0]
+        st = i.get("DBInstanceStatus", "?")
+        if not seen or seen[-1] != st:
+            seen.append(st)
+        return st
+
+    out = eventually(status, ok=lambda st: st == "available" or st in FAILED_RESTORE, timeout_s=timeout_min * 60,
+                     every_s=poll_s)
+    if out.value in FAILED_RESTORE:
+        raise DrillFailed(f"{instance} went {out.value!r} instead of available (states: {' → '.join(seen)})")
+    if out.value != "available":
+        raise DrillFailed(f"{instance} did not become available within {timeout_min:g} min "
+                          f"(backups.drill.wait_timeout_min): still {out.value!r} after {' → '.join(seen)}")
+    return f"{instance}: available after {' → '.join(seen)} ({out.waited_s:.0f} s)"
 
 
 def _endpoint(rds, instance: str, env) -> tuple[str, int, str]:

@@ -30,6 +30,7 @@ def test_restore_drill_passed_this_month(env, evidence, method):
     evidence.value("drill", f"{record.get('snapshot')} restored to {record.get('drill_instance')} "
                             f"at {record.get('started_at')}")
     evidence.value("restore duration", record.get("restore_duration_s"), f"s (RTO {d.rto_min:g} min)")
+    evidence.value("states while restoring", " → ".join(record.get("statuses") or []) or "not recorded")
     evidence.table("validation queries (document results: runbook)", record.get("validations", []))
     evidence.table("foreign keys with orphans", record.get("orphans", []))
     evidence.json("amcheck", record.get("amcheck"))

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.certificates]
 
 
 def _rows(judged):
-    return [{"certificate": c.label, "region": c.region, "status": c.status, "type": c.type,
+    return [{"certificate": c.label, "region": c.region, "status": c.status, "type": c.type, "key": c.key_algorithm,
              "days left": c.days_left, "not after": c.not_after, "validation": ", ".join(
                  f"{v.domain}: {v.status}" for v in c.validations) or "-", "renewal": c.renewal_status or "-",
              "in use by": ", ".join(u.rsplit(":", 1)[-1] for u in c.in_use_by) or "-",

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from opsproof.probes import ecs as probe
+from opsproof.probes.images import scan_finished
 
 pytestmark = [pytest.mark.infrastructure]
 
@@ -50,9 +51,10 @@ def test_deployed_images_rebuilt_on_current_base(env, deployed_images, evidence)
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_deployed_images_scanned(env, deployed_images, evidence):
-    """ECR finished scanning every deployed image (scan status COMPLETE); its findings are evidence."""
+    """ECR finished scanning every deployed image (scan status COMPLETE, or ACTIVE under enhanced scanning); its
+    findings are evidence."""
     evidence.table("scans", [{"image": f.image, "scan": f.scan_status, "findings": f.findings,
                               "problem": f.problem or ""} for f in deployed_images])
     bad = [f"{probe.parse_image(f.image).short}: " + (f.problem or f"scan {f.scan_status}")
-           for f in deployed_images if f.problem or f.scan_status != "COMPLETE"]
+           for f in deployed_images if f.problem or not scan_finished(f.scan_status)]
     assert not bad, "image scan not finished: " + "; ".join(bad) + " (ECR scan on push; aws ecr start-image-scan)"

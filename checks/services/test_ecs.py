@@ -31,13 +31,18 @@ def _deployments(found):
     return [{"service": s.name, "id": d.id, "status": d.status, "rollout": d.rollout_state,
              "running": d.running, "desired": d.desired, "failed tasks": d.failed_tasks,
              "task definition": d.task_definition.rsplit("/", 1)[-1], "created": d.created_at}
-            for s in found for d in s.deployments]
+            for s in found for d in s.deployments] + [
+        {"service": s.name, "id": t.id, "status": f"task set {t.status}", "rollout": t.stability,
+         "running": t.running, "desired": t.computed_desired, "failed tasks": "-",
+         "task definition": t.task_definition.rsplit("/", 1)[-1], "created": t.external_id}
+        for s in found for t in s.task_sets]
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_ecs_services_finished_rollout(aws, ecs_cfg, evidence):
-    """Each service has finished its rollout: one PRIMARY deployment, its rollout COMPLETED."""
+    """Each service has finished its rollout: one PRIMARY deployment, its rollout COMPLETED (CODE_DEPLOY and
+    EXTERNAL services, which have no deployments: one PRIMARY task set, steady)."""
     out = _look(aws, ecs_cfg, lambda s: s.rollout_finished)
     evidence.table("services", [s.summary() for s in out.value])
     evidence.table("deployments", _deployments(out.value))
@@ -45,8 +50,7 @@ def test_ecs_services_finished_rollout(aws, ecs_cfg, evidence):
     bad = [s for s in out.value if not s.rollout_finished]
     assert not bad, (
         f"rollout not finished after {ecs_cfg.settle_s:g}s (services.ecs.settle_s): "
-        + "; ".join(f"{s.name} {s.status if s.status != 'ACTIVE' else ''}"
-                    f"{len(s.deployments)} deployment(s), PRIMARY {s.rollout_state}"
+        + "; ".join(f"{s.name} {s.status if s.status != 'ACTIVE' else ''}{s.rollout_summary}"
                     + (f" ({s.primary.reason})" if s.primary and s.primary.reason else "") for s in bad))
 
 

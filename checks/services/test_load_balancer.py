@@ -2,6 +2,7 @@
 
 import pytest
 
+from opsproof.eventually import eventually
 from opsproof.probes import elbv2
 
 pytestmark = [pytest.mark.services]
@@ -10,17 +11,18 @@ pytestmark = [pytest.mark.services]
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_load_balancer_targets_healthy(env, aws, evidence):
-    """Every target registered in each target group (services.load_balancing.target_groups) is healthy."""
+    """Every target registered in each target group (services.load_balancing.target_groups) is healthy; targets
+    still draining or registering are waited for up to services.load_balancing.settle_s."""
     cfg = env.services.load_balancing
     if not cfg.target_groups:
         pytest.skip(f"{env.file} lists no services.load_balancing.target_groups")
-    found = [t for name in cfg.target_groups for t in elbv2.target_health(aws("elbv2"), name)]
+    elb = aws("elbv2")
+    # after a deploy the old tasks' targets drain for the deregistration delay, then are gone: wait for them
+    look = eventually(lambda: [t for name in cfg.target_groups for t in elbv2.target_health(elb, name)],
+                      ok=lambda ts: not any(t.settling for t in ts), timeout_s=cfg.settle_s,
+                      every_s=cfg.settle_every_s)
+    found = look.value
     evidence.table("targets", found)
-    problems = [f"{t.target_group} target {t.target} is {t.state}"
-                + (f" ({t.reason}: {t.description})" if t.reason else "") for t in found if not t.healthy]
-    for name in cfg.target_groups:
-        n = sum(1 for t in found if t.target_group == name or name.endswith(f"/{t.target_group}"))
-        if n < cfg.min_targets:
-            problems.append(f"{name} has {n} registered target(s), fewer than services.load_balancing.min_targets="
-                            f"{cfg.min_targets}")
+    evidence.value("waited for draining/initial targets", look.waited_s, "s")
+    problems = elbv2.target_problems(found, cfg.target_groups, cfg.min_targets, look.waited_s, cfg.settle_s)
     assert not problems, "; ".join(problems)

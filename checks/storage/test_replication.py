@@ -80,18 +80,31 @@ def test_replica_objects_match(env, survey, evidence):
 
 @pytest.mark.nightly
 def test_replication_status_of_sample(env, buckets, survey, evidence):
-    """A random sample of the prod bucket's objects (and its newest) reports replication status COMPLETED: none
-    FAILED, none PENDING beyond the replication SLA (`aws s3api head-object ... --query ReplicationStatus`)."""
+    """A random sample of the prod bucket's objects (and its newest, and those missing in the DR bucket) reports
+    replication status COMPLETED: none FAILED, none PENDING beyond the replication SLA, none with NO status (never
+    replicated: uploaded before the rule, outside its filter, SSE-KMS without SourceSelectionCriteria)
+    (`aws s3api head-object ... --query ReplicationStatus`)."""
     s = env.storage
-    src, source, _, _ = buckets
-    statuses = storage.replication_statuses(src, source, survey.sample, s.sample.workers)
+    src, source, dst, replica = buckets
+    sampled = {o.key: o for o in survey.sample}
+    missing = [k for k in survey.culprits.get("missing", []) if k not in sampled]
+    extra = [storage.Obj(k, 0, "", dt.datetime.now(dt.timezone.utc)) for k in missing]  # why are they missing?
+    statuses = storage.replication_statuses(src, source, list(sampled.values()) + extra, s.sample.workers)
     by = {}
     for st in statuses:
         by.setdefault(st.status or "none", []).append(st)
     evidence.table("replication status of the sample", [{"status": k, "objects": len(v)} for k, v in by.items()])
     failed = by.get("FAILED", [])
-    late = [st for st in by.get("PENDING", []) if st.age_min > s.parity.sla_min]
-    evidence.table("FAILED or late", [vars(x) for x in failed + late])
+    late = [st for st in by.get("PENDING", []) if st.age_min > s.parity.sla_min and st.key in sampled]
+    never = by.get("none", [])
+    reasons = {}
+    if never:
+        rules = [r for r in storage.replication_config(src, source, dst, replica).rules if r.status == "Enabled"]
+        tagged = any(r.tags for r in rules)
+        reasons = {st.key: storage.no_status_reason(st, rules, storage.object_tags(src, source, st.key) if tagged
+                                                    else None) for st in never[:s.parity.max_culprits]}
+    evidence.table("FAILED, late or never replicated", [{**vars(x), "why": reasons.get(x.key, "")}
+                                                        for x in failed + late + never])
     problems = []
     if failed:
         problems.append(f"{len(failed)} of {len(statuses)} sampled objects have replication status FAILED: "
@@ -99,6 +112,9 @@ def test_replication_status_of_sample(env, buckets, survey, evidence):
     if late:
         problems.append(f"{len(late)} sampled objects PENDING for longer than storage.parity.sla_min = "
                         f"{s.parity.sla_min:g} min: " + ", ".join(x.key for x in late[:s.parity.max_culprits]))
+    if never:
+        problems.append(f"{len(never)} object(s) with no replication status (never replicated): " + "; ".join(
+            f"{k} ({why})" for k, why in reasons.items()) + (" ..." if len(never) > len(reasons) else ""))
     assert statuses, f"no objects sampled from {source} (storage.sample.size / newest)"
     assert not problems, f"{source}: " + "; ".join(problems)
 

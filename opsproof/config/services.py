@@ -121,7 +121,12 @@ class LoadBalancing(Section):
     target_groups: list[str] = []
     """Target group names (or ARNs) whose every registered target must be healthy."""
     min_targets: Annotated[int, Field(ge=0)] = 1
-    """A target group with fewer registered targets than this fails (an empty group serves nothing)."""
+    """A target group with fewer registered targets than this fails (an empty group serves nothing); draining
+    targets do not count."""
+    settle_s: NonNegativeFloat = 330.0
+    """Targets draining (deregistration delay: AWS's default is 300 s) or registering (initial) are waited for this
+    long before they fail (0: look once)."""
+    settle_every_s: PositiveFloat = 10.0
 
 
 # ---- monitoring ------------------------------------------------------------------------------------------------------

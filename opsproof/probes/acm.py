@@ -46,6 +46,8 @@ class Certificate:
     renewal_reason: str | None
     issued: dt.datetime | None
     region: str
+    key_algorithm: str = ""
+    """RSA_2048, EC_prime256v1, ...: ListCertificates hides all but RSA_1024/RSA_2048 unless asked (KEY_TYPES)."""
 
     @property
     def id(self) -> str:
@@ -95,7 +97,7 @@ def describe(acm, arn: str, now: dt.datetime | None = None) -> Certificate:
         serial=c.get("Serial", ""), in_use_by=tuple(c.get("InUseBy", [])), validations=tuple(validations),
         renewal_eligibility=c.get("RenewalEligibility", ""), renewal_status=renewal.get("RenewalStatus"),
         renewal_reason=renewal.get("RenewalStatusReason"), issued=c.get("IssuedAt") or c.get("ImportedAt"),
-        region=acm.meta.region_name)
+        region=acm.meta.region_name, key_algorithm=c.get("KeyAlgorithm", ""))
 
 
 def resolve(certs: list[Certificate], ref: str) -> list[Certificate]:

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from ..connect import aws_call
 
 
+ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
+"""DescribeAlarms and DescribeAlarmHistory return composite alarms only when AlarmTypes asks for them."""
+
+
 @dataclass(frozen=True)
 class Alarm:
     name: str
@@ -18,6 +22,8 @@ class Alarm:
     """OK, ALARM or INSUFFICIENT_DATA."""
     reason: str
     updated_at: str
+    kind: str = "metric"
+    """metric or composite (a composite alarm's state is its AlarmRule over other alarms)."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,12 @@ def alarms(cw, names: list[str], prefixes: list[str]) -> tuple[list[Alarm], list
         token = None
         while True:
             resp = aws_call("cloudwatch describe-alarms", cw.describe_alarms,
-                            AlarmTypes=["MetricAlarm", "CompositeAlarm"], **kwargs,
+                            AlarmTypes=ALARM_TYPES, **kwargs,  # omitted, AWS lists metric alarms only
                             **({"NextToken": token} if token else {}))
-            for a in resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", []):
-                found[a["AlarmName"]] = Alarm(a["AlarmName"], a.get("StateValue", "?"), a.get("StateReason", ""),
-                                              _iso(a.get("StateUpdatedTimestamp")))
+            for kind, key in (("metric", "MetricAlarms"), ("composite", "CompositeAlarms")):
+                for a in resp.get(key, []):
+                    found[a["AlarmName"]] = Alarm(a["AlarmName"], a.get("StateValue", "?"), a.get("StateReason", ""),
+                                                  _iso(a.get("StateUpdatedTimestamp")), kind)
             token = resp.get("NextToken")
             if not token:
                 break
@@ -68,6 +75,7 @@ def transitions(cw, names: list[str], since: dt.datetime, until: dt.datetime | N
         while True:
             resp = aws_call(f"cloudwatch describe-alarm-history {n}", cw.describe_alarm_history, AlarmName=n,
                             HistoryItemType="StateUpdate", StartDate=since, EndDate=until, MaxRecords=100,
+                            AlarmTypes=ALARM_TYPES,  # omitted, AWS answers metric alarms' history only
                             ScanBy="TimestampAscending",
                             **({"NextToken": token} if token else {}))
             for item in resp.get("AlarmHistoryItems", []):

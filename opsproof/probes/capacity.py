@@ -68,31 +68,25 @@ def _parameter(rds, group: str, name: str) -> str | None:
 
 
 def max_connections(raw: str, memory_gib: float | None) -> int | None:
-    """A parameter value: a number, or RDS's formula over the instance class's memory.
+    """A parameter value: a number, or RDS's formula over the instance class's memory (pg_params' evaluator: any
+    nesting of LEAST/GREATEST/SUM over {DBInstanceClassMemory...} arithmetic).
 
     >>> max_connections("200", None), max_connections("LEAST({DBInstanceClassMemory/9531392},5000)", 32)
     (200, 3604)
+    >>> max_connections("GREATEST(LEAST({DBInstanceClassMemory/9531392}, 5000), 100)", 1)
+    112
     """
+    from .pg_params import formula_value, is_formula
+
     raw = raw.strip()
     if raw.isdigit():
         return int(raw)
-    if memory_gib is None:
+    if memory_gib is None or not is_formula(raw):
         return None
-    memory = memory_gib * 1024 ** 3
-
-    def term(t: str) -> float | None:
-        t = t.strip()
-        m = re.fullmatch(r"\{DBInstanceClassMemory\s*/\s*(\d+)\}", t)
-        if m:
-            return memory / int(m.group(1))
-        return float(t) if re.fullmatch(r"\d+(\.\d+)?", t) else None
-
-    m = re.fullmatch(r"(LEAST|GREATEST)\((.*)\)", raw, re.IGNORECASE)
-    terms = [term(t) for t in (m.group(2).split(",") if m else [raw])]
-    if not terms or any(t is None for t in terms):
+    try:
+        return int(formula_value(raw, memory_gib * 1024 ** 3))
+    except ValueError:
         return None
-    pick = max if m and m.group(1).upper() == "GREATEST" else min
-    return int(pick(terms))
 
 
 # ---- auto-scaling ------------------------------------------------------------------------------------------------

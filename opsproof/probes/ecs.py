@@ -34,6 +34,27 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class TaskSet:
+    """A task set of a CODE_DEPLOY or EXTERNAL service (which have no deployments, hence no rolloutState)."""
+
+    id: str
+    status: str
+    """PRIMARY (serves production traffic), ACTIVE (a replacement or the original kept for rollback), DRAINING."""
+    stability: str
+    """STEADY_STATE or STABILIZING."""
+    task_definition: str
+    computed_desired: int
+    running: int
+    pending: int
+    scale: float
+    external_id: str = ""
+
+    @property
+    def steady(self) -> bool:
+        return self.stability == "STEADY_STATE" and self.running >= self.computed_desired and self.pending == 0
+
+
+@dataclass(frozen=True)
 class Event:
     at: str
     message: str
@@ -53,13 +74,24 @@ class ServiceState:
     """Container images of the service's task definition."""
     rollbacks: list[Event] = field(default_factory=list)
     """Circuit-breaker rollbacks among the events newer than the lookback."""
+    controller: str = "ECS"
+    """The deployment controller: ECS (rolling: deployments with rolloutState), CODE_DEPLOY (blue/green) or
+    EXTERNAL; the last two have no deployments, their state is their task sets'."""
+    task_sets: list[TaskSet] = field(default_factory=list)
 
     @property
     def primary(self) -> Deployment | None:
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
 
     @property
+    def primary_task_set(self) -> TaskSet | None:
+        return next((t for t in self.task_sets if t.status == "PRIMARY"), None)
+
+    @property
     def rollout_state(self) -> str:
+        if self.controller != "ECS":
+            t = self.primary_task_set
+            return t.stability if t else "NONE"
         p = self.primary
         return p.rollout_state if p else "NONE"
 
@@ -69,11 +101,31 @@ class ServiceState:
 
     @property
     def rollout_finished(self) -> bool:
+        """ECS: one PRIMARY deployment, COMPLETED. CODE_DEPLOY/EXTERNAL: one task set, PRIMARY and steady (all its
+        computed desired tasks running); a second task set is a deployment still in progress (or its original task
+        set not yet terminated)."""
+        if self.controller != "ECS":
+            t = self.primary_task_set
+            return len(self.task_sets) == 1 and t is not None and t.steady
         return len(self.deployments) == 1 and self.primary is not None and self.rollout_state == "COMPLETED"
 
+    @property
+    def rollout_summary(self) -> str:
+        """How far the rollout is, in the controller's own terms (for failure messages)."""
+        if self.controller != "ECS":
+            t = self.primary_task_set
+            others = ", ".join(f"{o.status} task set {o.stability} ({o.running} of {o.computed_desired} running)"
+                               for o in self.task_sets if o is not t)
+            return (f"{self.controller}: {len(self.task_sets)} task set(s), PRIMARY "
+                    + (f"{t.stability} ({t.running} of {t.computed_desired} running)" if t else "none")
+                    + (f"; {others}" if others else ""))
+        return f"{len(self.deployments)} deployment(s), PRIMARY {self.rollout_state}"
+
     def summary(self) -> dict:
-        return {"service": self.name, "status": self.status, "desired": self.desired, "running": self.running,
+        return {"service": self.name, "status": self.status, "controller": self.controller,
+                "desired": self.desired, "running": self.running,
                 "pending": self.pending, "rollout": self.rollout_state, "deployments": len(self.deployments),
+                "task sets": len(self.task_sets),
                 "task_definition": self.task_definition.rsplit("/", 1)[-1], "images": ", ".join(self.images)}
 
 
@@ -136,8 +188,13 @@ def services(ecs, cluster: str, names: list[str], rollback_lookback: dt.timedelt
                 task_defs[td] = aws_call(f"ecs describe-task-definition {td.rsplit('/', 1)[-1]}",
                                          ecs.describe_task_definition, taskDefinition=td)["taskDefinition"]
             images = [c.get("image", "") for c in task_defs[td].get("containerDefinitions", [])]
+        task_sets = [TaskSet(t.get("id", ""), t.get("status", ""), t.get("stabilityStatus", ""),
+                             t.get("taskDefinition", ""), t.get("computedDesiredCount", 0), t.get("runningCount", 0),
+                             t.get("pendingCount", 0), float((t.get("scale") or {}).get("value", 0.0)),
+                             t.get("externalId", "")) for t in s.get("taskSets", []) or []]
+        controller = (s.get("deploymentController") or {}).get("type", "ECS")
         out.append(ServiceState(cluster, n, s.get("status", ""), s.get("desiredCount", 0), s.get("runningCount", 0),
-                                s.get("pendingCount", 0), td, deployments, images, rollbacks))
+                                s.get("pendingCount", 0), td, deployments, images, rollbacks, controller, task_sets))
     return out
 
 

@@ -22,6 +22,43 @@ class TargetHealth:
     def healthy(self) -> bool:
         return self.state == "healthy"
 
+    @property
+    def settling(self) -> bool:
+        """In a state AWS leaves by itself: ``draining`` (deregistered, connections drain for the target group's
+        deregistration delay, 300 s by default, then the target is gone) or ``initial`` (registering)."""
+        return self.state in SETTLING
+
+
+SETTLING = ("draining", "initial")
+
+
+def target_problems(found: list[TargetHealth], target_groups: list[str], min_targets: int, waited_s: float,
+                    settle_s: float) -> list[str]:
+    """What is wrong with the target groups once settling targets were waited for (``waited_s``) up to
+    ``settle_s``: every target not healthy (a draining or initial one: still so after the wait), and groups with
+    fewer than ``min_targets`` targets that are not draining away.
+
+    >>> t = [TargetHealth("tg", "10.0.0.1:80", "healthy"), TargetHealth("tg", "10.0.0.2:80", "draining",
+    ...      "Target.DeregistrationInProgress", "Target deregistration is in progress")]
+    >>> target_problems(t, ["tg"], 2, 6.1, 6)
+    ['tg target 10.0.0.2:80 is still draining after 6 s (services.load_balancing.settle_s=6) (Target.DeregistrationInProgress: Target deregistration is in progress)', 'tg has 1 registered target(s) not draining, fewer than services.load_balancing.min_targets=2']
+    """
+    problems = []
+    for t in found:
+        if t.healthy:
+            continue
+        state = (f"still {t.state} after {waited_s:.0f} s (services.load_balancing.settle_s={settle_s:g})"
+                 if t.settling else t.state)
+        problems.append(f"{t.target_group} target {t.target} is {state}"
+                        + (f" ({t.reason}: {t.description})" if t.reason else ""))
+    for name in target_groups:
+        n = sum(1 for t in found if (t.target_group == name or name.endswith(f"/{t.target_group}"))
+                and t.state != "draining")
+        if n < min_targets:
+            problems.append(f"{name} has {n} registered target(s) not draining, fewer than "
+                            f"services.load_balancing.min_targets={min_targets}")
+    return problems
+
 
 def target_group_arn(elbv2, name_or_arn: str) -> tuple[str, str]:
     """(ARN, name) of a target group given either."""

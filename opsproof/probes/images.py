@@ -27,15 +27,34 @@ class ImageFinding:
     uri: str = ""
 
 
+FINISHED = ("COMPLETE", "ACTIVE")
+"""Scan statuses whose findings are the image's: COMPLETE (basic scanning, one scan) and ACTIVE (enhanced scanning:
+Amazon Inspector rescans continuously, so the findings are current and there is no "completed" time). PENDING,
+IN_PROGRESS, FAILED, SCAN_ELIGIBILITY_EXPIRED, FINDINGS_UNAVAILABLE, UNSUPPORTED_IMAGE... are not."""
+
+
+def scan_finished(status: str | None) -> bool:
+    """Whether the scan's findings are the image's (see FINISHED).
+
+    >>> scan_finished("ACTIVE"), scan_finished("COMPLETE"), scan_finished("SCAN_ELIGIBILITY_EXPIRED")
+    (True, True, False)
+    """
+    return status in FINISHED
+
+
 @dataclass
 class ImageScan:
     image: str
     status: str
-    """COMPLETE, or NOT_SCANNED / NOT_ECR / NOT_FOUND / FAILED..."""
+    """COMPLETE (basic) or ACTIVE (enhanced), or NOT_SCANNED / NOT_ECR / NOT_FOUND / FAILED / PENDING..."""
     completed_at: dt.datetime | None = None
     age_days: float | None = None
     counts: dict = field(default_factory=dict)
     findings: list[ImageFinding] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return scan_finished(self.status)
 
 
 def scan_findings(ecr, ref: ImageRef, now: dt.datetime | None = None) -> ImageScan:
@@ -70,10 +89,13 @@ def scan_findings(ecr, ref: ImageRef, now: dt.datetime | None = None) -> ImageSc
                                               attrs.get("package_name", ""), attrs.get("package_version", ""),
                                               f.get("uri", "")))
         for f in found.get("enhancedFindings", []) or []:  # Amazon Inspector's enhanced scanning
-            pkg = ((f.get("packageVulnerabilityDetails") or {}).get("vulnerablePackages") or [{}])[0]
+            if f.get("status", "ACTIVE") != "ACTIVE":  # SUPPRESSED (a suppression rule) or CLOSED (fixed)
+                continue
+            details = f.get("packageVulnerabilityDetails") or {}
+            pkg = (details.get("vulnerablePackages") or [{}])[0]
             scan.findings.append(ImageFinding(
-                (f.get("packageVulnerabilityDetails") or {}).get("vulnerabilityId") or f.get("title", "?"),
-                f.get("severity", "UNDEFINED"), pkg.get("name", ""), pkg.get("version", "")))
+                details.get("vulnerabilityId") or f.get("title", "?"), f.get("severity", "UNDEFINED"),
+                pkg.get("name", ""), pkg.get("version", ""), details.get("sourceUrl", "")))
         token = page.get("nextToken")
         if not token:
             return scan

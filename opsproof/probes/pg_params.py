@@ -3,8 +3,12 @@ max_connections, random_page_cost) as the RDS parameter group sets them and as t
 numbers.
 
 RDS writes memory parameters in their base unit without one (shared_buffers = 1048576 means 1048576 × 8kB = 8GB)
-or as formulas ({DBInstanceClassMemory/32768}); the runbook writes "8GB". Everything here is turned into bytes
-(memory) or plain numbers before it is compared.
+or as formulas over the instance class's memory in bytes, whose result is in that base unit too
+({DBInstanceClassMemory/32768} pages of 8kB = a quarter of the memory; LEAST({DBInstanceClassMemory/9531392},5000);
+GREATEST({DBInstanceClassMemory*1024/63963136},65536) kB; SUM(...)); the runbook writes "8GB". Everything here is
+turned into bytes (memory) or plain numbers before it is compared. A real RDS group lists every parameter of its
+family (~350 for postgres15): most at the engine default (no value), RDS's own formulas (Source "system") and the
+team's changes (Source "user").
 
     >>> to_number("shared_buffers", "1048576") == to_number("shared_buffers", "8GB") == 8 * 1024 ** 3
     True
@@ -25,18 +29,22 @@ from ..connect import aws_call
 # Base unit of each memory parameter when a value carries none (pg_settings.unit; RDS writes values in it).
 BASE_UNIT = {"shared_buffers": 8192, "effective_cache_size": 8192, "temp_buffers": 8192, "wal_buffers": 8192,
              "work_mem": 1024, "maintenance_work_mem": 1024, "autovacuum_work_mem": 1024,
-             "logical_decoding_work_mem": 1024}
+             "logical_decoding_work_mem": 1024, "hash_mem_multiplier": 1, "max_stack_depth": 1024,
+             "temp_file_limit": 1024, "gin_pending_list_limit": 1024, "max_wal_size": 1024 ** 2,
+             "min_wal_size": 1024 ** 2, "wal_keep_size": 1024 ** 2, "max_slot_wal_keep_size": 1024 ** 2,
+             "track_activity_query_size": 1}
+BASE_UNIT.pop("hash_mem_multiplier")  # a multiplier, not a size
 
 
 def to_number(name: str, value: str | int | float, memory_bytes: float | None = None) -> float:
     """A parameter value in bytes (memory parameters) or as a plain number; RDS formulas need memory_bytes."""
     s = str(value).strip()
-    if "{" in s or "DBInstanceClassMemory" in s:
+    if is_formula(s):
         if memory_bytes is None:
             raise ValueError(f"{name} = {s}: a formula, and the instance class's memory is not configured "
                              "(database.parameters.instance_memory_gib)")
-        n = _formula(s, memory_bytes)
-        return n * BASE_UNIT.get(name, 1)
+        n = int(formula_value(s, memory_bytes))  # RDS formulas set integer parameters: the fraction is dropped
+        return float(n * BASE_UNIT.get(name, 1))
     if name in BASE_UNIT:
         if re.fullmatch(r"\d+", s):
             return float(int(s) * BASE_UNIT[name])
@@ -57,10 +65,31 @@ def show(name: str, n: float) -> str:
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
+def is_formula(value: str) -> bool:
+    """RDS's {expression}, LEAST(...), GREATEST(...) or SUM(...) instead of a plain value."""
+    return "{" in value or bool(re.match(r"\s*(LEAST|GREATEST|SUM)\s*\(", value, re.I))
+
+
+def formula_value(s: str, memory_bytes: float) -> float:
+    """An RDS parameter formula's value (in the parameter's base unit) for an instance class of memory_bytes
+    (DBInstanceClassMemory: RDS subtracts what its own processes use, so the class's nominal memory reads a few
+    percent high; tolerance_percent absorbs it). Other variables (DBInstanceVCPU, AllocatedStorage...) and
+    functions (log) raise ValueError naming the formula.
+
+    >>> round(formula_value("GREATEST({DBInstanceClassMemory*1024/63963136},65536)", 32 * 1024 ** 3))
+    550073
+    >>> formula_value("SUM({DBInstanceClassMemory/12038},-50003)", 16 * 1024 ** 3) > 0
+    True
+    """
+    return _formula(s, memory_bytes)
+
+
 def _formula(s: str, memory_bytes: float) -> float:
-    expr = s.replace("{", "(").replace("}", ")").replace("DBInstanceClassMemory", repr(float(memory_bytes)))
+    expr = s.replace("${", "{").replace("{", "(").replace("}", ")")
+    expr = expr.replace("DBInstanceClassMemory", repr(float(memory_bytes)))
     expr = re.sub(r"\bLEAST\b", "min", expr, flags=re.I)
     expr = re.sub(r"\bGREATEST\b", "max", expr, flags=re.I)
+    expr = re.sub(r"\bSUM\b", "sum_", expr, flags=re.I)
 
     def ev(node):
         if isinstance(node, ast.Expression):
@@ -69,11 +98,18 @@ def _formula(s: str, memory_bytes: float) -> float:
             return float(node.value)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             return _OPS[type(node.op)](ev(node.left), ev(node.right))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max"):
-            return (min if node.func.id == "min" else max)(ev(a) for a in node.args)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max", "sum_"):
+            args = [ev(a) for a in node.args]
+            return {"min": min, "max": max, "sum_": sum}[node.func.id](args)
         raise ValueError(f"unsupported RDS formula {s!r}")
 
-    return ev(ast.parse(expr, mode="eval"))
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        raise ValueError(f"unsupported RDS formula {s!r}") from None
+    return ev(tree)
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------------
@@ -139,13 +175,15 @@ class Review:
     group_ok: bool
     live_ok: bool | None
     """None when the live value was not compared."""
+    group_value: str = ""
+    """The group's value as a person reads it ('8GB'), a formula worked out for the class, or why it cannot be."""
 
     def __str__(self) -> str:
         where = []
         if not self.group_ok:
             g = self.parameter_group
-            if g is not None and self.name in BASE_UNIT and re.fullmatch(r"\d+", g):
-                g = f"{g} ({show(self.name, to_number(self.name, g))})"  # RDS's base unit, as a person reads it
+            if g is not None and self.group_value and self.group_value != g:
+                g = f"{g} ({self.group_value})"  # RDS's base unit or formula, as a person reads it
             where.append(f"parameter group has {g or '(engine default)'}")
         if self.live_ok is False:
             where.append(f"server runs {self.live}")
@@ -163,6 +201,12 @@ def review(recommended: dict, group: dict[str, str], running: dict[str, Live] | 
             return False
         return abs(got - want) <= abs(want) * tolerance_percent / 100
 
+    def readable(name, value) -> str:
+        try:
+            return show(name, to_number(name, value, memory_bytes)) + (" for the class" if is_formula(value) else "")
+        except ValueError as e:
+            return str(e)
+
     out = []
     for name, rec in recommended.items():
         want = to_number(name, rec)
@@ -170,5 +214,6 @@ def review(recommended: dict, group: dict[str, str], running: dict[str, Live] | 
         lv = running.get(name) if running is not None else None
         out.append(Review(name, str(rec), g, lv.value if lv else None,
                           group_ok=g is not None and close(name, g, want),
-                          live_ok=None if running is None else (lv is not None and close(name, lv.number, want))))
+                          live_ok=None if running is None else (lv is not None and close(name, lv.number, want)),
+                          group_value=readable(name, g) if g is not None else ""))
     return out

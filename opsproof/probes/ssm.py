@@ -140,6 +140,21 @@ class PatchState:
     operation: str
     operation_end: str
     baseline_id: str
+    last_install: str = ""
+    """When the last Install operation ended (ISO, UTC), or "" when unknown. AWS keeps only the LATEST operation:
+    after a Scan (a daily scan association, an on-demand scan) Operation is Scan and OperationEndTime the scan's, so
+    the install is found in LastNoRebootInstallOperationTime (NoReboot installs only) or, else, in the newest
+    InstalledTime of the instance's installed patches (DescribeInstancePatches)."""
+
+    def patched_since(self, started: dt.datetime) -> bool:
+        """The last Install ended at or after ``started`` (a later Scan does not count, nor hide it).
+
+        >>> s = PatchState("i-1", "w1", "Online", 0, 0, 0, 400, 0, 0, "Scan", "2026-01-11T09:00:00+00:00", "pb-1",
+        ...                last_install="2026-01-11T04:35:00+00:00")
+        >>> s.patched_since(utc(2026, 1, 11, 4)), s.patched_since(utc(2026, 1, 11, 5))
+        (True, False)
+        """
+        return bool(self.last_install) and dt.datetime.fromisoformat(self.last_install) >= started
 
 
 def instance_information(ssm, ids: list[str]) -> list[dict]:
@@ -177,10 +192,36 @@ def patch_group_states(ssm, ec2, group: str) -> list[PatchState]:
     out = []
     for s in states:
         end = s.get("OperationEndTime")
+        install = end if s.get("Operation") == "Install" else _last_install(ssm, s)
         out.append(PatchState(
             s["InstanceId"], names.get(s["InstanceId"], s["InstanceId"]), ping.get(s["InstanceId"], "not reporting"),
             s.get("MissingCount", 0), s.get("FailedCount", 0), s.get("InstalledPendingRebootCount", 0),
             s.get("InstalledCount", 0), s.get("SecurityNonCompliantCount", 0), s.get("CriticalNonCompliantCount", 0),
             s.get("Operation", ""), end.astimezone(UTC).isoformat(timespec="seconds") if isinstance(end, dt.datetime)
-            else str(end or ""), s.get("BaselineId", "")))
+            else str(end or ""), s.get("BaselineId", ""), _iso(install)))
     return sorted(out, key=lambda p: p.name)
+
+
+INSTALLED_STATES = ("Installed", "InstalledOther", "InstalledPendingReboot")
+"""DescribeInstancePatches State filter values of a patch that is on the instance (AWS's own spelling)."""
+
+
+def _last_install(ssm, state: dict) -> dt.datetime | None:
+    """The end of an instance's last Install when its latest operation is a Scan: LastNoRebootInstallOperationTime,
+    else the newest InstalledTime among its installed patches (every page)."""
+    found = [state["LastNoRebootInstallOperationTime"]] if state.get("LastNoRebootInstallOperationTime") else []
+    token = None
+    while True:
+        resp = aws_call(f"ssm describe-instance-patches {state['InstanceId']}", ssm.describe_instance_patches,
+                        InstanceId=state["InstanceId"], MaxResults=100,
+                        Filters=[{"Key": "State", "Values": list(INSTALLED_STATES)}],
+                        **({"NextToken": token} if token else {}))
+        found += [p["InstalledTime"] for p in resp.get("Patches", []) if isinstance(p.get("InstalledTime"), dt.datetime)]
+        token = resp.get("NextToken")
+        if not token:
+            break
+    return max(found, default=None)
+
+
+def _iso(v) -> str:
+    return v.astimezone(UTC).isoformat(timespec="seconds") if isinstance(v, dt.datetime) else str(v or "")

@@ -45,6 +45,15 @@ class Rule:
     destination_bucket: str
     delete_marker_replication: str | None
     storage_class: str | None
+    tags: tuple[tuple[str, str], ...] = ()
+    """The filter's tags (Filter.Tag or Filter.And.Tags): only objects with all of them replicate."""
+    sse_kms: bool = False
+    """SourceSelectionCriteria.SseKmsEncryptedObjects is Enabled: without it S3 does not replicate SSE-KMS objects
+    (they get no replication status at all)."""
+
+    def covers(self, key: str, tags: dict[str, str] | None) -> bool:
+        """The rule's filter matches the key (and its tags, when the filter has tags)."""
+        return key.startswith(self.prefix) and all((tags or {}).get(k) == v for k, v in self.tags)
 
 
 @dataclass
@@ -81,10 +90,13 @@ def replication_config(s3_src, source: str, s3_dst, replica: str) -> Replication
     for r in cfg.get("Rules", []):
         f = r.get("Filter") or {}
         prefix = f.get("Prefix", (f.get("And") or {}).get("Prefix", r.get("Prefix", ""))) or ""
+        tags = ([f["Tag"]] if f.get("Tag") else []) + list((f.get("And") or {}).get("Tags") or [])
+        kms = ((r.get("SourceSelectionCriteria") or {}).get("SseKmsEncryptedObjects") or {}).get("Status")
         rules.append(Rule(r.get("ID", ""), r.get("Status", ""), r.get("Priority"), prefix,
                           (r.get("Destination") or {}).get("Bucket", "").split(":::")[-1],
                           (r.get("DeleteMarkerReplication") or {}).get("Status"),
-                          (r.get("Destination") or {}).get("StorageClass")))
+                          (r.get("Destination") or {}).get("StorageClass"),
+                          tuple((t.get("Key", ""), t.get("Value", "")) for t in tags), kms == "Enabled"))
     return ReplicationConfig(source, versioning(s3_src, source), bucket_region(s3_src, source), replica,
                              versioning(s3_dst, replica), bucket_region(s3_dst, replica), cfg.get("Role"), rules)
 
@@ -411,8 +423,11 @@ def verify(s3_src, source, s3_dst, replica, pairs, result: Parity, *, now, sla, 
 class Status:
     key: str
     status: str | None
+    """COMPLETED, PENDING, FAILED (REPLICA on a replica), GONE, or None: S3 never tried to replicate it."""
     modified: dt.datetime
     age_min: float
+    encryption: str | None = None
+    """HeadObject's ServerSideEncryption (AES256, aws:kms, aws:kms:dsse)."""
 
 
 def replication_statuses(s3, bucket: str, objects: list[Obj], workers: int = 8) -> list[Status]:
@@ -423,10 +438,35 @@ def replication_statuses(s3, bucket: str, objects: list[Obj], workers: int = 8) 
         h = head(s3, bucket, o.key, checksums=False)
         status = None if h is None else h.get("ReplicationStatus")
         return Status(o.key, status if h is not None else "GONE", o.modified,
-                      round((now - o.modified).total_seconds() / 60, 1))
+                      round((now - o.modified).total_seconds() / 60, 1), (h or {}).get("ServerSideEncryption"))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, objects))
+
+
+def no_status_reason(st: Status, rules: list[Rule], tags: dict[str, str] | None = None) -> str:
+    """Why S3 reports no replication status for an object, as far as the configuration tells (S3 itself never
+    says). ``rules``: the source's Enabled rules; ``tags``: the object's tags (only needed for tag filters).
+
+    >>> r = Rule("replicate-all", "Enabled", 1, "", "dr", "Enabled", "STANDARD")
+    >>> no_status_reason(Status("a.mp4", None, None, 0, "aws:kms"), [r])
+    "SSE-KMS encrypted, and rule 'replicate-all' has no SourceSelectionCriteria.SseKmsEncryptedObjects (S3 does not replicate SSE-KMS objects without it)"
+    """
+    covering = [r for r in rules if r.covers(st.key, tags)]
+    if not covering:
+        return "outside every replication rule's filter (" + (", ".join(
+            f"{r.id!r}: prefix {r.prefix!r}" + (f", tags {dict(r.tags)}" if r.tags else "") for r in rules)
+            or "no Enabled rule") + ")"
+    if str(st.encryption or "").startswith("aws:kms") and not any(r.sse_kms for r in covering):
+        return (f"SSE-KMS encrypted, and rule {covering[0].id!r} has no SourceSelectionCriteria."
+                "SseKmsEncryptedObjects (S3 does not replicate SSE-KMS objects without it)")
+    return (f"under rule {covering[0].id!r} but never replicated: uploaded before the rule existed or while it was "
+            "disabled? (S3 Batch Replication copies existing objects)")
+
+
+def object_tags(s3, bucket: str, key: str) -> dict[str, str]:
+    resp = aws_call(f"s3 get-object-tagging {bucket}/{key}", s3.get_object_tagging, Bucket=bucket, Key=key)
+    return {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
 
 
 META_FIELDS = ("ContentLength", "ContentType", "ContentEncoding", "ContentLanguage", "ContentDisposition",

@@ -13,6 +13,9 @@ What this overlay adds:
 * RequestCertificate issues the new certificate from the sandbox's CA (so it can be served and verified) and
   keeps it ``PENDING_VALIDATION`` for ``validation_delay_s`` (the time "DNS validation" takes), then ``ISSUED``.
   Its leaf is written to ``<tls>/acm-<id>.pem``.
+* ListCertificates without ``Includes.keyTypes`` lists RSA_1024 and RSA_2048 certificates only, as AWS does
+  (botocore's model: "Default filtering returns only RSA_1024 and RSA_2048 certificates"; moto lists every key
+  type). The seeded certificates are EC_prime256v1: a caller that does not ask for EC key types sees none.
 * ``InUseBy`` follows the load balancers' listeners (the load balancer's ARN, as AWS reports it) after every
   listener change; ModifyListener keeps the extra certificates.
 * The HTTPS listener configured below *is* the sandbox's TLS endpoint: when its default certificate changes, the
@@ -41,6 +44,8 @@ from .overlay import AdminError, Call, Overlay, Reply, admin, handles, moto_back
 REGION = "us-east-1"
 STATUSES = ("PENDING_VALIDATION", "ISSUED", "INACTIVE", "EXPIRED", "VALIDATION_TIMED_OUT", "REVOKED", "FAILED")
 RENEWAL_STATUSES = ("PENDING_AUTO_RENEWAL", "PENDING_VALIDATION", "SUCCESS", "FAILED")
+DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")
+"""What ListCertificates lists when Includes.keyTypes is not given (AWS's default filter)."""
 LISTENER_CHANGES = ("CreateListener", "ModifyListener", "DeleteListener", "AddListenerCertificates",
                     "RemoveListenerCertificates", "DeleteLoadBalancer")
 
@@ -73,6 +78,9 @@ class Acm(Overlay):
         wanted = call.json.get("CertificateStatuses") or []
         body = dict(call.json)
         body.pop("CertificateStatuses", None)  # filter after our statuses apply
+        includes = dict(body.get("Includes") or {})
+        if not includes.get("keyTypes"):
+            body["Includes"] = {**includes, "keyTypes": list(DEFAULT_KEY_TYPES)}
         raw = json.dumps(body).encode()
         call.environ["wsgi.input"], call.environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
         reply = call.forward()

@@ -117,10 +117,13 @@ def set_patch_state(endpoint: str, *, instance_id: str | None = None, instance_i
 
 # ---- ELBv2 ---------------------------------------------------------------------------------------------------------
 def set_target_health(endpoint: str, target_group: str, target: str, state: str | None, *, port: int | None = None,
-                      reason: str | None = None, description: str | None = None) -> dict:
-    """Make a target report State (unhealthy, draining, ...); state None heals it."""
+                      reason: str | None = None, description: str | None = None, for_s: float | None = None,
+                      then: str | None = None) -> dict:
+    """Make a target report State (unhealthy, draining, ...); state None heals it. for_s: only that long, then the
+    target is gone (then="gone") or healthy."""
     payload = {"target_group": target_group, "target": target, "state": state}
-    for k, v in (("port", port), ("reason", reason), ("description", description)):
+    for k, v in (("port", port), ("reason", reason), ("description", description), ("for_s", for_s),
+                 ("then", then)):
         if v is not None:
             payload[k] = v
     return post(endpoint, "elbv2/target-health", payload)

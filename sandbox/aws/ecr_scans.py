@@ -10,12 +10,17 @@ nothing about answers ScanNotFoundException, as an image never scanned does on A
     POST /_sandbox/ecr/findings {"repository": "backend", "tag": "v1.2.0" | "digest": "sha256:...",
                                  "findings": [{"name": "CVE-2024-1234", "severity": "CRITICAL",
                                                "package_name": "openssl", "package_version": "3.0.2"}],
-                                 "baseline": false, "scanned_days_ago": 1}
+                                 "baseline": false, "scanned_days_ago": 1, "enhanced": false}
         baseline: true sets what a healthy image has (survives /_sandbox/reset); otherwise the findings are a
         fault's (an override, dropped by reset or by "findings": null).
+        enhanced: true answers as a registry with ENHANCED scanning (Amazon Inspector, continuous) does: scan
+        status ACTIVE ("the scan is current", not "unfinished"), the findings in imageScanFindings.enhancedFindings
+        (Inspector's shape: packageVulnerabilityDetails.vulnerabilityId/vulnerablePackages, status ACTIVE), no
+        `findings` and no imageScanCompletedAt. A finding with "status": "SUPPRESSED" or "CLOSED" is listed too.
 """
 
 import datetime as dt
+import hashlib
 
 from .overlay import AdminError, Call, Overlay, Reply, admin, handles, json_error, json_reply, need, now
 
@@ -51,7 +56,20 @@ class EcrScans(Overlay):
                               f"'{repo.registry_id}'")
         counts: dict[str, int] = {}
         for f in scan["findings"]:
-            counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+            if f.get("status", "ACTIVE") == "ACTIVE":
+                counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+        if scan.get("enhanced"):
+            return json_reply({
+                "registryId": repo.registry_id, "repositoryName": repo_name,
+                "imageId": {"imageDigest": image.image_digest,
+                            "imageTag": image_id.get("imageTag") or image.image_tag},
+                "imageScanStatus": {"status": "ACTIVE", "description": "Continuous scan is selected for image."},
+                "imageScanFindings": {
+                    "findingSeverityCounts": counts,
+                    "enhancedFindings": [_enhanced(f, repo, repo_name, image, scan["scanned"])
+                                         for f in scan["findings"]],
+                },
+            })
         return json_reply({
             "registryId": repo.registry_id, "repositoryName": repo_name,
             "imageId": {"imageDigest": image.image_digest, "imageTag": image_id.get("imageTag") or image.image_tag},
@@ -93,7 +111,7 @@ class EcrScans(Overlay):
             if findings is None:
                 target.pop(key, None)
             else:
-                target[key] = {"findings": findings, "scanned": scanned}
+                target[key] = {"findings": findings, "scanned": scanned, "enhanced": bool(payload.get("enhanced"))}
         return {"image": key, "findings": len(findings or [])}
 
 
@@ -104,6 +122,33 @@ def _finding(f: dict) -> dict:
         attrs.append({"key": "CVSS3_SCORE", "value": str(f["cvss"])})
     return {"name": f["name"], "uri": f.get("uri", f"https://nvd.nist.gov/vuln/detail/{f['name']}"),
             "severity": f["severity"], "description": f.get("description", ""), "attributes": attrs}
+
+
+INSPECTOR_SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL", "UNTRIAGED")
+
+
+def _enhanced(f: dict, repo, repo_name: str, image, scanned: str) -> dict:
+    """One Amazon Inspector finding as ECR's DescribeImageScanFindings returns it under enhanced scanning."""
+    seen = dt.datetime.fromisoformat(scanned)
+    digest = hashlib.sha1(f"{repo_name}/{f['name']}".encode()).hexdigest()[:32]
+    arn = f"arn:aws:inspector2:us-east-1:{repo.registry_id}:finding/{digest}"
+    severity = f["severity"] if f["severity"] in INSPECTOR_SEVERITIES else "UNTRIAGED"
+    return {
+        "awsAccountId": repo.registry_id, "description": f.get("description", ""), "findingArn": arn,
+        "firstObservedAt": seen, "lastObservedAt": now() - dt.timedelta(hours=1), "updatedAt": seen,
+        "packageVulnerabilityDetails": {
+            "vulnerabilityId": f["name"], "source": "NVD", "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{f['name']}",
+            "cvss": [{"baseScore": float(f["cvss"]), "scoringVector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                      "source": "NVD", "version": "3.1"}] if f.get("cvss") else [],
+            "vulnerablePackages": [{"name": f.get("package_name", ""), "version": f.get("package_version", ""),
+                                    "packageManager": "OS"}],
+        },
+        "remediation": {"recommendation": {"text": "None Provided"}},
+        "resources": [{"type": "AWS_ECR_CONTAINER_IMAGE", "id": f"arn:aws:ecr:us-east-1:{repo.registry_id}:"
+                       f"repository/{repo_name}/{image.image_digest}"}],
+        "score": float(f.get("cvss", 0) or 0), "severity": severity, "status": f.get("status", "ACTIVE"),
+        "title": f"{f['name']} - {f.get('package_name', '')}", "type": "PACKAGE_VULNERABILITY",
+    }
 
 
 def _ecr_backend(region: str):

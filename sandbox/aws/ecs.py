@@ -20,9 +20,18 @@ Faults (admin API):
         circuitBreakerRollback: true (or {"failedTasks": N, "rollbackTo": ARN})
             the last deployment failed and the circuit breaker rolled back: the PRIMARY runs the previous revision,
             the failed deployment is ACTIVE with rolloutState FAILED, and the events say so;
+        taskSet: {"stabilityStatus": "STABILIZING", "runningCount": N, "pendingCount": N}
+            (CODE_DEPLOY / EXTERNAL services) the PRIMARY task set's values;
+        replacementTaskSet: {"stabilityStatus": ..., "runningCount": N, "scale": PERCENT, "taskDefinition": ARN}
+            a second, ACTIVE task set beside the PRIMARY one (a blue/green replacement CodeDeploy is starting);
         "clear": true drops the service's override.
     POST /_sandbox/ecs/rollout-seconds {"seconds": 2.0}
         how long a deployment started by UpdateService stays IN_PROGRESS (default 2 s).
+
+Services whose deploymentController is CODE_DEPLOY or EXTERNAL have no ``deployments`` (so no rolloutState), as on
+AWS: their state is their task sets' (``taskSets``: status PRIMARY/ACTIVE/DRAINING, stabilityStatus STEADY_STATE or
+STABILIZING, computedDesiredCount = desiredCount x scale). Moto keeps the task sets without counts; the overlay
+gives them steady counts (running = computed desired) unless an override says otherwise.
 
 Deployments: UpdateService with forceNewDeployment or a new task definition starts a new PRIMARY deployment (a new
 id, createdAt now), as ECS does; for rollout-seconds it is IN_PROGRESS with the previous deployment ACTIVE beside
@@ -37,7 +46,8 @@ from .overlay import (AdminError, Call, Overlay, Reply, admin, epoch, handles, j
                       need, now)
 
 FIELDS = {"runningCount": int, "pendingCount": int, "failedTasks": int, "rolloutState": str,
-          "rolloutStateReason": str, "activeDeployment": dict, "circuitBreakerRollback": (bool, dict)}
+          "rolloutStateReason": str, "activeDeployment": dict, "circuitBreakerRollback": (bool, dict),
+          "taskSet": dict, "replacementTaskSet": dict}
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
 ROLLOUT_SECONDS = 2.0
 DESCRIBE_SERVICES_MAX = 10
@@ -136,7 +146,9 @@ class Ecs(Overlay):
                 progress = {"activeDeployment": {"taskDefinition": rollout["previous"], "runningCount": desired},
                             "runningCount": int(desired * elapsed / rollout_s), "rolloutState": "IN_PROGRESS"}
                 override = {**progress, **override}
-        if primary is None:  # not an ECS deployment controller: moto keeps no deployments, neither do we
+        if primary is None:  # not an ECS deployment controller: no deployments, its task sets say how it is
+            if svc.get("taskSets") or override.get("replacementTaskSet"):
+                return self.present_task_sets(svc, override)
             svc["runningCount"] = override.get("runningCount", svc.get("desiredCount", 0))
             svc["pendingCount"] = override.get("pendingCount", 0)
             return svc
@@ -190,6 +202,31 @@ class Ecs(Overlay):
         svc["runningCount"] = sum(d["runningCount"] for d in deployments)
         svc["pendingCount"] = sum(d["pendingCount"] for d in deployments)
         svc["events"] = events
+        return svc
+
+    @staticmethod
+    def present_task_sets(svc: dict, override: dict) -> dict:
+        desired = svc.get("desiredCount", 0)
+        sets = [dict(t) for t in svc.get("taskSets") or []]
+        extra = override.get("replacementTaskSet")
+        if extra and sets:
+            like = sets[0]
+            sets.append({**like, "id": deployment_id(like.get("id", "") + ":replacement"),
+                         "taskSetArn": like.get("taskSetArn", "") + "-replacement", "status": "ACTIVE",
+                         "taskDefinition": extra.get("taskDefinition") or like.get("taskDefinition"),
+                         "externalId": like.get("externalId", "") + "-replacement",
+                         "scale": {"value": float(extra.get("scale", 100.0)), "unit": "PERCENT"},
+                         "createdAt": epoch(now()), "_override": extra})
+        for t in sets:
+            o = t.pop("_override", None) or (override.get("taskSet") or {} if t.get("status") == "PRIMARY" else {})
+            computed = int(desired * float((t.get("scale") or {}).get("value", 100.0)) / 100)
+            running = o.get("runningCount", computed)
+            t.update(computedDesiredCount=computed, runningCount=running,
+                     pendingCount=o.get("pendingCount", max(computed - running, 0)),
+                     stabilityStatus=o.get("stabilityStatus", "STEADY_STATE"))
+        svc["taskSets"] = sets
+        svc["runningCount"] = sum(t["runningCount"] for t in sets)
+        svc["pendingCount"] = sum(t["pendingCount"] for t in sets)
         return svc
 
     # ---- admin -----------------------------------------------------------------------------------------------------

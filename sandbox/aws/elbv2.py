@@ -11,9 +11,13 @@ Faults (admin API):
     POST /_sandbox/elbv2/target-health {"target_group": NAME|ARN, "target": ID, "port": 8000 (optional),
                                         "state": "unhealthy"|"draining"|"initial"|"unused"|"unavailable"|null,
                                         "reason": "Target.ResponseCodeMismatch", "description": "...",
-                                        "region": "us-east-1"}
-        state null clears the override for that target.
+                                        "region": "us-east-1", "for_s": 3, "then": "gone"|"healthy"}
+        state null clears the override for that target. for_s: the state lasts that many seconds (a deregistration
+        delay), then the target is "gone" (deregistered: DescribeTargetHealth stops listing it, as AWS does once
+        draining ends) or "healthy"; without for_s the state lasts until healed.
 """
+
+import time
 
 import xml.etree.ElementTree as ET
 
@@ -45,6 +49,7 @@ class Elbv2(Overlay):
             return reply
         ET.register_namespace("", NS)
         root = ET.fromstring(reply.body)
+        gone = []
         for member in root.iter(f"{{{NS}}}member"):
             target, health = member.find(f"{{{NS}}}Target"), member.find(f"{{{NS}}}TargetHealth")
             if target is None or health is None:
@@ -53,11 +58,19 @@ class Elbv2(Overlay):
             o = overrides.get(f"{tid}:{port}") or overrides.get(f"{tid}:*")
             if not o:
                 continue
+            if o.get("until") and time.time() >= o["until"]:
+                if o.get("then") == "gone":
+                    gone.append(member)
+                continue
             for child in list(health):
                 health.remove(child)
             for tag in ("State", "Reason", "Description"):
                 if o.get(tag):
                     ET.SubElement(health, f"{{{NS}}}{tag}").text = o[tag]
+        for parent in root.iter(f"{{{NS}}}TargetHealthDescriptions"):
+            for member in list(parent):
+                if member in gone:
+                    parent.remove(member)
         return reply.with_body(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
     @admin("elbv2/target-health")
@@ -79,6 +92,11 @@ class Elbv2(Overlay):
             reason, description = DEFAULT_REASONS.get(state, (None, None))
             group[key] = {"State": state, "Reason": payload.get("reason", reason),
                           "Description": payload.get("description", description)}
+            if payload.get("for_s") is not None:
+                then = payload.get("then", "healthy")
+                if then not in ("gone", "healthy"):
+                    raise AdminError("then must be 'gone' or 'healthy'")
+                group[key].update(until=time.time() + float(payload["for_s"]), then=then)
             return {"target_group": tg_arn, "target": key, "override": group[key]}
 
     @staticmethod

@@ -12,7 +12,9 @@ What this overlay adds, behind the same API:
   ``pg_restore`` loads the dump into a new database ``rds_<instance>`` on the sandbox's PostgreSQL, then
   ``available`` with Endpoint = that server (127.0.0.1:<port>) and DBName = that database. A snapshot without data
   restores to ``incompatible-restore`` (as RDS reports a restore that cannot complete). DeletionProtection is what
-  the request says (default false, as in RDS).
+  the request says (default false, as in RDS). Between the data load and ``available`` the instance passes
+  through the states RDS shows after a restore: ``modifying`` (applying the requested settings) and
+  ``backing-up`` (the first automated backup), briefly by default (``rds/restore-phases``).
 * DeleteDBInstance of a restored instance drops its database.
 
 Admin routes:
@@ -28,6 +30,9 @@ Admin routes:
         Statements run in every database restored from now on, after pg_restore, as superuser with
         session_replication_role = replica (foreign keys unenforced): a restore that disagrees with its source.
         {"sql": []} stops it. POST /_sandbox/reset stops it too (the data map and configuration stay).
+    POST /_sandbox/rds/restore-phases {"phases": [["modifying", 1.5], ["backing-up", 3]], "stuck": "backing-up"}
+        The states (and seconds in each) a restore passes through after its data is loaded; "stuck": a state it
+        never leaves (a restore that does not finish). {} or POST /_sandbox/reset: the defaults again.
 """
 
 import os
@@ -40,6 +45,8 @@ from pathlib import Path
 from .overlay import AdminError, Call, Overlay, Reply, admin, handles, moto_backend, need
 
 RESTORE_TIMEOUT_S = 300
+PHASES = [["modifying", 0.3], ["backing-up", 0.6]]
+"""States after the data load, and seconds in each (RDS: settings applied, then the first backup)."""
 
 
 def database_name(instance: str) -> str:
@@ -51,11 +58,12 @@ class RdsRestore(Overlay):
     name = "rds-restore"
 
     def initial_state(self) -> dict:
-        return {"config": None, "snapshots": {}, "restored": {}, "tamper": []}
+        return {"config": None, "snapshots": {}, "restored": {}, "tamper": [], "phases": PHASES, "stuck": None}
 
     def reset(self) -> None:
         with self.lock:
             self.state["tamper"] = []
+            self.state["phases"], self.state["stuck"] = PHASES, None
 
     # ---- the AWS API ---------------------------------------------------------------------------------------------
     @handles("rds", "CreateDBSnapshot")
@@ -187,6 +195,7 @@ class RdsRestore(Overlay):
             if tamper:
                 self._psql(dbname, "SET session_replication_role = replica; " + "; ".join(tamper))
             step_ok()
+            self._phases(db, step_ok)
             status = "available"
         except Exception as e:  # the instance shows it; the log says why
             import logging
@@ -207,6 +216,22 @@ class RdsRestore(Overlay):
             if instance in self.state["restored"]:
                 self.state["restored"][instance].update(status=status,
                                                         seconds=round(time.monotonic() - started, 2))
+
+    def _phases(self, db, step_ok) -> None:
+        """The states RDS shows between the data load and available; a stuck one lasts until the instance goes."""
+        with self.lock:
+            phases, stuck = list(self.state["phases"]), self.state["stuck"]
+        for state, seconds in phases:
+            db.status = state
+            deadline = time.monotonic() + float(seconds)
+            while state == stuck or time.monotonic() < deadline:
+                step_ok()
+                time.sleep(0.05)
+        if stuck and stuck not in [p[0] for p in phases]:
+            db.status = stuck
+            while True:
+                step_ok()
+                time.sleep(0.05)
 
     def _drop(self, dbname: str) -> None:
         self._psql("postgres", f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
@@ -250,6 +275,15 @@ class RdsRestore(Overlay):
         when = moto_time(now() - dt.timedelta(days=float(need(payload, "age_days", (int, float)))))
         db.created = db.instance_create_time = when
         return {"instance": payload["instance"], "created": when.isoformat() + "Z"}
+
+    @admin("rds/restore-phases")
+    def restore_phases(self, payload: dict) -> dict:
+        phases = payload.get("phases", PHASES)
+        if not isinstance(phases, list) or any(not isinstance(p, list) or len(p) != 2 for p in phases):
+            raise AdminError("phases: a list of [state, seconds]")
+        with self.lock:
+            self.state["phases"], self.state["stuck"] = phases, payload.get("stuck")
+        return {"phases": phases, "stuck": payload.get("stuck")}
 
     @admin("rds/restore-tamper")
     def tamper(self, payload: dict) -> dict:

@@ -15,6 +15,10 @@ What this overlay adds, synchronously, in moto's own backend:
   marker is placed in the destination too.
 * GetBucketReplication returns the configuration as it was put.
 * Rule Disabled, or no configuration: nothing is copied and no status is reported.
+* An SSE-KMS object (aws:kms, aws:kms:dsse) is replicated only by a rule whose SourceSelectionCriteria has
+  SseKmsEncryptedObjects Enabled, as on AWS; under other rules it is not copied and reports NO replication status.
+  So does an object outside every rule's filter, or one put with "replicate": false below (uploaded before the
+  rule existed).
 
 Faults (admin API):
 
@@ -27,8 +31,9 @@ Faults (admin API):
         New objects stay PENDING and are not copied; un-pausing copies every PENDING object.
     POST /_sandbox/s3/objects {"bucket": B, "objects": [{"key": K, "body": "text" | "body_b64": "...",
                                                          "content_type": "...", "metadata": {...},
-                                                         "last_modified": ISO 8601}]}
+                                                         "last_modified": ISO 8601, "replicate": true}]}
         Bulk PutObject straight into the backend (replicated like a PUT): for seeding thousands of keys quickly.
+        "replicate": false: an object uploaded before the replication rule existed (no copy, no status).
 """
 
 import base64
@@ -111,6 +116,8 @@ class S3Replication(Overlay):
         bucket = backend.buckets.get(bucket_name)
         version = _version(bucket, key_name, version_id) if bucket else None
         rules = _rules_for(bucket, key_name, _tags(backend, version)) if version is not None else []
+        if rules and str(getattr(version, "encryption", None) or "").startswith("aws:kms"):
+            rules = [r for r in rules if _replicates_sse_kms(r)]
         if not rules:
             return
         override = self.state["overrides"].get(f"{bucket_name}/{key_name}")
@@ -228,7 +235,8 @@ class S3Replication(Overlay):
                 key.set_metadata(meta)
                 if obj.get("last_modified"):
                     key.last_modified = moto_time(parse_time(obj["last_modified"]))
-                self.after_put(bucket_name, key_name, key.version_id)
+                if obj.get("replicate", True):
+                    self.after_put(bucket_name, key_name, key.version_id)
         return {"bucket": bucket_name, "count": len(objects)}
 
 
@@ -272,6 +280,11 @@ def _filter(rule: dict) -> tuple[str, dict[str, str]]:
     if isinstance(tags, dict):
         tags = [tags]
     return f.get("Prefix") or "", {t.get("Key"): t.get("Value") or "" for t in tags}
+
+
+def _replicates_sse_kms(rule: dict) -> bool:
+    criteria = ((rule.get("SourceSelectionCriteria") or {}).get("SseKmsEncryptedObjects") or {})
+    return criteria.get("Status") == "Enabled"
 
 
 def _tags(backend, version) -> dict[str, str]:

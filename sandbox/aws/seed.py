@@ -36,11 +36,12 @@ DB_INSTANCE_CLASS = "db.r6g.xlarge"
 DB_ENGINE_VERSION = "15.5"
 DB_PARAMETER_GROUP = "prod-params"
 DB_PARAMETER_FAMILY = "postgres15"
-DB_PARAMETERS = {  # the runbook's "Recommended Settings for Production" (db.r6g.xlarge), as written there
-    "shared_buffers": "8GB",
-    "effective_cache_size": "24GB",
-    "work_mem": "50MB",
-    "maintenance_work_mem": "2GB",
+DB_PARAMETERS = {  # the runbook's "Recommended Settings for Production" (db.r6g.xlarge) as RDS takes them: base units
+    # (kB for work_mem/maintenance_work_mem) or a formula (effective_cache_size in 8kB pages: 3/4 of the memory);
+    # shared_buffers stays RDS's own {DBInstanceClassMemory/32768} (1/4: 8GB on 32 GiB). RDS refuses "8GB".
+    "effective_cache_size": "{DBInstanceClassMemory*3/32768}",
+    "work_mem": "51200",
+    "maintenance_work_mem": "2097152",
     "max_connections": "200",
     "random_page_cost": "1.1",
 }
@@ -274,7 +275,8 @@ def media_objects(count: int = MEDIA_OBJECT_COUNT) -> list[dict]:
 # ---- certificates, ALB, CloudFront ----------------------------------------------------------------------------------
 def seed_certificates(c, sb, out: Seeded) -> None:
     acm = c("acm")
-    have = {cert["DomainName"]: cert["CertificateArn"] for cert in acm.list_certificates()["CertificateSummaryList"]}
+    have = {cert["DomainName"]: cert["CertificateArn"] for cert in acm.list_certificates(Includes={"keyTypes": [
+        "RSA_2048", "EC_prime256v1"]})["CertificateSummaryList"]}  # AWS lists RSA_1024/2048 only unless asked
     for name, domain in (("api", API_CERT_DOMAIN), ("cdn", CDN_ALIAS)):
         arn = have.get(domain) or acm.import_certificate(
             Certificate=tls.leaf_cert_pem(sb.tls_dir, name), PrivateKey=(sb.tls_dir / f"{name}.key").read_bytes(),

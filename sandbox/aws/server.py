@@ -33,6 +33,7 @@ from .elbv2 import Elbv2
 from .overlay import AdminError, Call, Overlay, Reply, json_reply
 from .rds import Rds
 from .rds_credentials import RdsCredentials
+from .rds_parameters import RdsParameters
 from .rds_restore import RdsRestore
 from .s3_listing import S3Listing
 from .s3_replication import S3Replication
@@ -48,6 +49,7 @@ OVERLAYS += (Acm, SecretsHistory, RdsCredentials, EcrScans)  # certificates, sec
 OVERLAYS += (CloudWatchMetrics, ScalingActivities)  # capacity (issue 8): cloudwatch_metrics.py, scaling_activities.py
 OVERLAYS += (Ecr, AlarmHistory)  # infrastructure and services (issue 6): sandbox/aws/ecr.py, alarm_history.py
 OVERLAYS += (RdsRestore, S3Listing)  # backups and storage (issue 4): rds_restore.py, s3_listing.py
+OVERLAYS += (RdsParameters,)  # real AWS states (issue 12): rds_parameters.py
 STATE_FILE = "aws-overlays.json"
 WARM = (("ec2", "us-east-1"), ("s3", "aws"), ("elbv2", "us-east-1"), ("ecs", "us-east-1"), ("ssm", "us-east-1"),
         ("rds", "us-east-1"), ("acm", "us-east-1"), ("cloudfront", "aws"))

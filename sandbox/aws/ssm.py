@@ -19,6 +19,9 @@ Faults (admin API):
     POST /_sandbox/ssm/patch-state {"instance_id": I | "instance_ids": [...] | "patch_group": G, ...fields}
         installed, installedOther, installedPendingReboot, installedRejected, missing, failed, notApplicable (int);
         operation ("Scan"|"Install"); operationEndTime (ISO 8601) or operationAgeHours (number);
+        lastInstallTime (ISO 8601): when the last Install ended, for an instance whose latest operation is a Scan
+        (AWS keeps only the latest operation; installed patches keep their InstalledTime); default: the operation's
+        end; rebootOption ("RebootIfNeeded"|"NoReboot": only NoReboot installs set LastNoRebootInstallOperationTime);
         pingStatus ("Online"|"ConnectionLost"|"Inactive"); managed (false hides the instance from SSM);
         operatingSystem; "clear": true drops the override.
 """
@@ -33,7 +36,7 @@ from .overlay import (AdminError, Call, Overlay, Reply, admin, handles, json_err
 COUNT_FIELDS = ("installed", "installedOther", "installedPendingReboot", "installedRejected", "missing", "failed",
                 "notApplicable")
 FIELDS = {**{f: int for f in COUNT_FIELDS}, "operation": str, "operationEndTime": str,
-          "operationAgeHours": (int, float), "pingStatus": str, "managed": bool, "operatingSystem": str}
+          "operationAgeHours": (int, float), "lastInstallTime": str, "rebootOption": str, "pingStatus": str, "managed": bool, "operatingSystem": str}
 PATCH_GROUP_TAGS = ("Patch Group", "PatchGroup")
 AGENT_VERSION = "3.3.1142.0"
 INSTANCE_INFORMATION_PAGE = 10
@@ -286,6 +289,13 @@ class Ssm(Overlay):
             return now() - dt.timedelta(hours=o["operationAgeHours"])
         return last_window_run(region) + dt.timedelta(minutes=35)
 
+    def install_end(self, inst, region: str) -> dt.datetime:
+        """When the last Install operation ended: the latest operation's end unless a Scan came after it."""
+        o = self.override(inst.id)
+        if "lastInstallTime" in o:
+            return parse_time(o["lastInstallTime"])
+        return self.operation_end(inst, region)
+
     def patch_state(self, inst, region: str) -> dict:
         o = self.override(inst.id)
         c = self.counts(inst)
@@ -310,12 +320,13 @@ class Ssm(Overlay):
             "OperationStartTime": end - dt.timedelta(minutes=20),
             "OperationEndTime": end,
             "Operation": o.get("operation", "Install"),
-            "LastNoRebootInstallOperationTime": end,
-            "RebootOption": "RebootIfNeeded",
+            "RebootOption": o.get("rebootOption", "RebootIfNeeded"),
             "CriticalNonCompliantCount": sum(1 for p in non_compliant if p["Severity"] == "Critical"),
             "SecurityNonCompliantCount": sum(1 for p in non_compliant if p["Classification"] == "Security"),
             "OtherNonCompliantCount": sum(1 for p in non_compliant if p["Classification"] != "Security"),
         }
+        if state["RebootOption"] == "NoReboot":
+            state["LastNoRebootInstallOperationTime"] = self.install_end(inst, region)
         if group is None:
             state.pop("PatchGroup")
         return state
@@ -332,7 +343,7 @@ class Ssm(Overlay):
     def patches(self, inst, region: str) -> list[dict]:
         """Synthesised patches matching the counts (NotApplicable ones are only counted)."""
         c = self.counts(inst)
-        end = self.operation_end(inst, region)
+        end = self.install_end(inst, region)  # a patch was installed by an Install, never by a later Scan
         rows = []
         n = 0
         kinds = (("Installed", c["installed"], True), ("InstalledOther", c["installedOther"], True),
@@ -415,8 +426,11 @@ class Ssm(Overlay):
                 raise AdminError(f"unknown field {key!r} (known: {', '.join(FIELDS)})")
             need(payload, key, FIELDS[key])
             fields[key] = value
-        if "operationEndTime" in fields:
-            parse_time(fields["operationEndTime"])
+        for key in ("operationEndTime", "lastInstallTime"):
+            if key in fields:
+                parse_time(fields[key])
+        if fields.get("rebootOption", "NoReboot") not in ("RebootIfNeeded", "NoReboot"):
+            raise AdminError("rebootOption must be RebootIfNeeded or NoReboot")
         with self.lock:
             for i in ids:
                 if payload.get("clear"):

@@ -225,3 +225,37 @@ class OrphanedDrillInstance:
             rds.delete_db_instance(DBInstanceIdentifier=self.name(sb), SkipFinalSnapshot=True)
         except rds.exceptions.DBInstanceNotFoundFault:
             pass
+
+
+@fault("restore-slow-states", area="backups")
+class RestoreSlowStates:
+    """Restores take RDS's detours before they are available: creating (the data), then modifying for 1.5 s, then
+    backing-up for 2.5 s. Healthy: the drill must wait for them (bounded) and pass."""
+
+    def apply(self, sb):
+        from ..aws import admin
+
+        admin.post(sb.endpoint_url, "rds/restore-phases", {"phases": [["modifying", 1.5], ["backing-up", 2.5]]})
+
+    def heal(self, sb):
+        from ..aws import admin
+
+        admin.post(sb.endpoint_url, "rds/restore-phases", {})
+
+
+@fault("restore-stuck", area="backups")
+class RestoreStuck:
+    """Restores never finish: after loading the data the instance stays backing-up (the drill must give up at
+    backups.drill.wait_timeout_min, name the instance, and still delete it)."""
+
+    def apply(self, sb):
+        from ..aws import admin
+
+        _keep_record(sb, "rds", "restore-stuck")
+        admin.post(sb.endpoint_url, "rds/restore-phases", {"phases": [["modifying", 0.3]], "stuck": "backing-up"})
+
+    def heal(self, sb):
+        from ..aws import admin
+
+        admin.post(sb.endpoint_url, "rds/restore-phases", {})
+        _put_back_record(sb, "rds", "restore-stuck")

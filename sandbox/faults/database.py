@@ -298,6 +298,48 @@ class ParameterDrift:
             {"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in values.items()])
 
 
+def _restore_group(sb) -> None:
+    """The seeded group again: RDS's defaults plus the runbook's values (seed.DB_PARAMETERS)."""
+    from ..aws.seed import DB_PARAMETER_GROUP, DB_PARAMETERS
+
+    rds = sb.client("rds")
+    rds.reset_db_parameter_group(DBParameterGroupName=DB_PARAMETER_GROUP, ResetAllParameters=True)
+    rds.modify_db_parameter_group(DBParameterGroupName=DB_PARAMETER_GROUP, Parameters=[
+        {"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in DB_PARAMETERS.items()])
+
+
+@fault("parameters-reset-to-defaults", area="database", part="aws")
+class ParametersResetToDefaults:
+    """prod-params was reset to RDS's defaults (ResetDBParameterGroup --reset-all-parameters): RDS's own formulas
+    again - effective_cache_size {DBInstanceClassMemory/16384} (16GB on 32 GiB), maintenance_work_mem
+    GREATEST(...) (~537MB), max_connections LEAST({DBInstanceClassMemory/9531392},5000) (3604) - and work_mem and
+    random_page_cost at PostgreSQL's defaults. shared_buffers' default formula is the runbook's 8GB: not a drift."""
+
+    def apply(self, sb):
+        from ..aws.seed import DB_PARAMETER_GROUP
+
+        sb.client("rds").reset_db_parameter_group(DBParameterGroupName=DB_PARAMETER_GROUP, ResetAllParameters=True)
+
+    def heal(self, sb):
+        _restore_group(sb)
+
+
+@fault("parameter-formula-drift", area="database", part="aws")
+class ParameterFormulaDrift:
+    """prod-params sets shared_buffers to the formula {DBInstanceClassMemory/65536}: an eighth of the memory (4GB
+    on db.r6g.xlarge), not the runbook's 8GB."""
+
+    def apply(self, sb):
+        from ..aws.seed import DB_PARAMETER_GROUP
+
+        sb.client("rds").modify_db_parameter_group(DBParameterGroupName=DB_PARAMETER_GROUP, Parameters=[
+            {"ParameterName": "shared_buffers", "ParameterValue": "{DBInstanceClassMemory/65536}",
+             "ApplyMethod": "pending-reboot"}])
+
+    def heal(self, sb):
+        _restore_group(sb)
+
+
 @fault("replica-lag", area="database", part="postgres")
 class ReplicaLag:
     """prod-db-replica-1 has stopped replaying (pg_wal_replay_pause) 8 MB of WAL behind the primary.

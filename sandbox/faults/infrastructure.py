@@ -91,6 +91,46 @@ class PatchRunMissed:
         admin.set_patch_state(sb.endpoint_url, instance_id=_instance(sb, GPU_WORKERS[0]), clear=True)
 
 
+def _window_start():
+    from opsproof.probes.ssm import last_start
+
+    return last_start(MAINTENANCE_SCHEDULE, dt.datetime.now(dt.timezone.utc))
+
+
+def _scan_since(sb, name: str, installed: dt.datetime) -> None:
+    """The instance's latest operation is a Scan 10 minutes ago (a daily scan association); its last Install ended
+    at ``installed`` (what AWS reports then: Operation Scan, the scan's end time, patches' InstalledTime)."""
+    scanned = max(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10), installed + dt.timedelta(minutes=1))
+    admin.set_patch_state(sb.endpoint_url, instance_id=_instance(sb, name), operation="Scan",
+                          operationEndTime=scanned.isoformat(), lastInstallTime=installed.isoformat())
+
+
+@fault("patch-scan-after-install", area="infrastructure")
+class PatchScanAfterInstall:
+    """Both GPU workers were patched by the window's Install, then scanned since (a daily scan association): their
+    latest patch operation is a Scan. Healthy: the patching checks must still pass (judged by the last install)."""
+
+    def apply(self, sb):
+        for name in GPU_WORKERS:
+            _scan_since(sb, name, _window_start() + dt.timedelta(minutes=35))
+
+    def heal(self, sb):
+        for name in GPU_WORKERS:
+            admin.set_patch_state(sb.endpoint_url, instance_id=_instance(sb, name), clear=True)
+
+
+@fault("patch-scan-without-install", area="infrastructure")
+class PatchScanWithoutInstall:
+    """gpu-worker-1 missed the window's Install (its last one ended six days before the window started) and was
+    only scanned since: its latest operation, a Scan, ended after the window started."""
+
+    def apply(self, sb):
+        _scan_since(sb, GPU_WORKERS[0], _window_start() - dt.timedelta(days=6))
+
+    def heal(self, sb):
+        admin.set_patch_state(sb.endpoint_url, instance_id=_instance(sb, GPU_WORKERS[0]), clear=True)
+
+
 # ---- the sandbox's hosts ---------------------------------------------------------------------------------------------
 def _root(sb, name: str):
     return hosts.hosts_dir(sb) / name

@@ -149,6 +149,45 @@ class CriticalImageFinding:
         admin.post(sb.endpoint_url, "ecr/findings", {"repository": "backend", "tag": IMAGE_TAG, "findings": None})
 
 
+def _enhanced(sb, repo: str, findings: list[dict]) -> None:
+    admin.post(sb.endpoint_url, "ecr/findings", {"repository": repo, "tag": IMAGE_TAG, "scanned_days_ago": 20,
+                                                 "enhanced": True, "findings": findings})
+
+
+SUPPRESSED_FINDING = {**CRITICAL_FINDING, "name": "CVE-2023-38546", "status": "SUPPRESSED"}
+"""A finding a suppression rule hides in Inspector: listed, not counted."""
+
+
+@fault("image-enhanced-scanning", area="infrastructure", part="aws")
+class ImageEnhancedScanning:
+    """The registry switched to ENHANCED scanning: both deployed images answer scan status ACTIVE with their usual
+    LOW/MEDIUM findings in enhancedFindings (plus a suppressed CRITICAL one). Healthy: the image checks pass."""
+
+    def apply(self, sb):
+        from ..aws.seed_security import IMAGE_FINDINGS
+
+        for repo in ("backend", "worker"):
+            _enhanced(sb, repo, IMAGE_FINDINGS[repo] + ([SUPPRESSED_FINDING] if repo == "backend" else []))
+
+    def heal(self, sb):
+        for repo in ("backend", "worker"):
+            admin.post(sb.endpoint_url, "ecr/findings", {"repository": repo, "tag": IMAGE_TAG, "findings": None})
+
+
+@fault("image-enhanced-critical-finding", area="infrastructure", part="aws")
+class ImageEnhancedCriticalFinding:
+    """Under ENHANCED scanning (status ACTIVE), Inspector finds CVE-2023-38545 (CRITICAL) in the deployed backend
+    image's libcurl4: in enhancedFindings, not findings."""
+
+    def apply(self, sb):
+        from ..aws.seed_security import IMAGE_FINDINGS
+
+        _enhanced(sb, "backend", IMAGE_FINDINGS["backend"] + [CRITICAL_FINDING])
+
+    def heal(self, sb):
+        admin.post(sb.endpoint_url, "ecr/findings", {"repository": "backend", "tag": IMAGE_TAG, "findings": None})
+
+
 @fault("unpinned-image-tag", area="infrastructure", part="aws")
 class UnpinnedImageTag:
     """backend-service runs a new task definition whose image is backend:latest (a moving tag)."""

@@ -3,6 +3,7 @@
 import time
 
 from ..aws import admin
+from ..aws.seed_states import COMPOSITE_ALARM, COMPOSITE_CHILDREN
 from ..aws.seed import ALARMS, BACKEND_PORT, BACKEND_TARGETS, ECS_CLUSTER, ECS_SERVICES, IMAGE_TAG, TARGET_GROUP
 from . import fault
 
@@ -97,6 +98,32 @@ class ServiceScaledToZero:
                                         desiredCount=ECS_SERVICES["worker-service"][1])
 
 
+@fault("codedeploy-replacement-stabilizing", area="services")
+class CodeDeployReplacementStabilizing:
+    """backend-canary (deploymentController CODE_DEPLOY, no deployments) is mid blue/green: CodeDeploy's replacement
+    task set is ACTIVE and STABILIZING with none of its 2 tasks running, beside the PRIMARY one."""
+
+    def apply(self, sb):
+        admin.set_ecs_service(sb.endpoint_url, ECS_CLUSTER, "backend-canary",
+                              replacementTaskSet={"stabilityStatus": "STABILIZING", "runningCount": 0})
+
+    def heal(self, sb):
+        admin.clear_ecs_service(sb.endpoint_url, ECS_CLUSTER, "backend-canary")
+
+
+@fault("external-task-set-stabilizing", area="services")
+class ExternalTaskSetStabilizing:
+    """render-service (deploymentController EXTERNAL, no deployments) never stabilises: its PRIMARY task set stays
+    STABILIZING with 1 of its 2 tasks running."""
+
+    def apply(self, sb):
+        admin.set_ecs_service(sb.endpoint_url, ECS_CLUSTER, "render-service",
+                              taskSet={"stabilityStatus": "STABILIZING", "runningCount": 1})
+
+    def heal(self, sb):
+        admin.clear_ecs_service(sb.endpoint_url, ECS_CLUSTER, "render-service")
+
+
 WRONG_TAG = "v1.1.9"
 
 
@@ -157,6 +184,45 @@ class TargetUnhealthy:
         admin.set_target_health(sb.endpoint_url, TARGET_GROUP, BACKEND_TARGETS[1], None, port=BACKEND_PORT)
 
 
+OLD_TASK_TARGET = "172.31.33.10"
+"""The previous deployment's task, deregistered by the deploy: it drains, then is gone."""
+DRAIN_S = 2.0
+
+
+def _target_group_arn(sb) -> str:
+    return sb.client("elbv2").describe_target_groups(Names=[TARGET_GROUP])["TargetGroups"][0]["TargetGroupArn"]
+
+
+@fault("target-draining", area="services")
+class TargetDraining:
+    """Right after a deploy: the old task's target 172.31.33.10:8000 in backend-tg is draining (deregistration in
+    progress) for 2 s, then gone, as AWS drains for the deregistration delay. Healthy once it settles: the
+    load-balancer check must wait for it and pass."""
+
+    def apply(self, sb):
+        sb.client("elbv2").register_targets(TargetGroupArn=_target_group_arn(sb),
+                                            Targets=[{"Id": OLD_TASK_TARGET, "Port": BACKEND_PORT}])
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, OLD_TASK_TARGET, "draining", port=BACKEND_PORT,
+                                for_s=DRAIN_S, then="gone")
+
+    def heal(self, sb):
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, OLD_TASK_TARGET, None, port=BACKEND_PORT)
+        sb.client("elbv2").deregister_targets(TargetGroupArn=_target_group_arn(sb),
+                                              Targets=[{"Id": OLD_TASK_TARGET, "Port": BACKEND_PORT}])
+
+
+@fault("target-draining-stuck", area="services")
+class TargetDrainingStuck:
+    """The backend target 172.31.17.10:8000 in backend-tg stays draining (long-lived connections under a long
+    deregistration delay): it never settles within services.load_balancing.settle_s."""
+
+    def apply(self, sb):
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, BACKEND_TARGETS[1], "draining", port=BACKEND_PORT)
+
+    def heal(self, sb):
+        admin.set_target_health(sb.endpoint_url, TARGET_GROUP, BACKEND_TARGETS[1], None, port=BACKEND_PORT)
+
+
 # ---- monitoring ------------------------------------------------------------------------------------------------------
 FIRING = "backend-5xx"
 
@@ -173,4 +239,20 @@ class AlarmFiring:
 
     def heal(self, sb):
         sb.client("cloudwatch").set_alarm_state(AlarmName=FIRING, StateValue="OK",
+                                                StateReason="Threshold Crossed: no datapoints breaching")
+
+
+@fault("composite-alarm-firing", area="services")
+class CompositeAlarmFiring:
+    """The composite alarm worker-degraded is in ALARM: its child worker-task-failures (an alarm no configuration
+    names) fired. DescribeAlarms shows composite alarms only to a caller asking for AlarmTypes CompositeAlarm."""
+
+    def apply(self, sb):
+        assert COMPOSITE_ALARM
+        sb.client("cloudwatch").set_alarm_state(
+            AlarmName=COMPOSITE_CHILDREN[1], StateValue="ALARM",
+            StateReason="Threshold Crossed: 1 datapoint [7.0] was greater than the threshold (3.0).")
+
+    def heal(self, sb):
+        sb.client("cloudwatch").set_alarm_state(AlarmName=COMPOSITE_CHILDREN[1], StateValue="OK",
                                                 StateReason="Threshold Crossed: no datapoints breaching")

@@ -230,3 +230,31 @@ class ReplicationFailedStatus:
         _recopy(sb, _load(sb, "replication-failed-status") or [])
         _drop(sb, "replication-failed-status")
         _inventory(sb)
+
+
+UNREPLICATED_LEGACY = "media/legacy-2019/showreel/intro.mp4"
+UNREPLICATED_KMS = "media/user-0042/project-07/renders/final-kms.mp4"
+
+
+@fault("objects-without-replication-status", area="storage")
+class ObjectsWithoutReplicationStatus:
+    """Two prod objects S3 never replicated, so they report NO replication status (neither COMPLETED nor FAILED):
+    media/legacy-2019/showreel/intro.mp4, uploaded in 2019 before the replication rule existed, and
+    media/user-0042/project-07/renders/final-kms.mp4, put just now with SSE-KMS while rule prod-to-dr has no
+    SourceSelectionCriteria.SseKmsEncryptedObjects (S3 skips such objects)."""
+
+    def apply(self, sb):
+        from ..aws import admin
+
+        source, _, src, _ = _names(sb)
+        admin.put_objects(sb.endpoint_url, source, [{
+            "key": UNREPLICATED_LEGACY, "body": "a 2019 showreel, uploaded before replication was set up\n",
+            "content_type": "video/mp4", "last_modified": "2019-06-01T12:00:00+00:00", "replicate": False}])
+        src.put_object(Bucket=source, Key=UNREPLICATED_KMS, Body=b"a final render, encrypted with SSE-KMS\n",
+                       ContentType="video/mp4", ServerSideEncryption="aws:kms")
+        _inventory(sb)
+
+    def heal(self, sb):
+        source, _, src, _ = _names(sb)
+        _purge(src, source, [UNREPLICATED_LEGACY, UNREPLICATED_KMS])
+        _inventory(sb)

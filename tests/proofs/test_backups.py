@@ -99,6 +99,43 @@ def test_restore_drill_passed_this_month(healthy, broken, run_checks, sandbox):
     _no_secret_in(run, sandbox)
 
 
+def test_restore_drill_waits_for_rds_restore_states(broken, run_checks, sandbox):
+    """A restore passes through creating, modifying and backing-up before available: the drill waits (bounded) and
+    passes, and the check shows the states."""
+    broken("restore-slow-states", DRILL)
+    drill = action("restore-drill")
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    assert "available after creating → modifying → backing-up → available" in drill.stdout, drill.stdout
+    run = run_checks(DRILL)
+    run.assert_passed("test_restore_drill_passed_this_month")
+    states = [e["payload"][0] for e in run.evidence("test_restore_drill_passed_this_month")
+              if e["title"] == "states while restoring"]  # [rds] and [logical] (which has none)
+    assert "creating → modifying → backing-up → available" in states, states
+
+
+def test_restore_drill_stuck_restore_fails_bounded(broken, run_checks, sandbox):
+    """A restore that never leaves backing-up: the drill gives up at backups.drill.wait_timeout_min naming the
+    instance and its state, deletes it, and the check fails on the record."""
+    import time
+
+    import actions
+    from actions import StepFailed
+
+    broken("restore-stuck", DRILL)
+    e = sandbox.env
+    d = e.backups.drill.model_copy(update={"wait_timeout_min": 0.1})
+    env = e.model_copy(update={"backups": e.backups.model_copy(update={"drill": d})})
+    t0 = time.monotonic()
+    with pytest.raises(StepFailed, match=r"test-restore-\d{6} did not become available within 0.1 min .*still "
+                                         r"'backing-up' after creating → modifying → backing-up"):
+        actions.run("restore-drill", env, apply=True)
+    assert time.monotonic() - t0 < 30
+    run = run_checks(DRILL)
+    run.assert_failed("test_restore_drill_passed_this_month", "rds restore drill", "test-restore-",
+                      "did not become available within 0.1 min", "backing-up")
+    run.assert_passed("test_no_drill_instance_left_behind")  # deleted even so
+
+
 def test_logical_restore_drill_fails_on_a_corrupt_dump(broken, run_checks):
     """test_restore_drill_passed_this_month[logical]: the logical drill of a truncated dump fails and says why."""
     broken("corrupt-dump", DRILL).assert_passed("test_restore_drill_passed_this_month")

@@ -78,6 +78,16 @@ def test_database_connections_stay_under_share_of_max_connections(capacity_healt
     assert _dates(msg), msg
 
 
+def test_database_connections_max_connections_from_rds_formula(broken):
+    """With the group at RDS's default, max_connections is LEAST({DBInstanceClassMemory/9531392},5000): worked out
+    for db.r6g.xlarge (capacity.connections.instance_memory_gib), 3604."""
+    check = "test_database_connections_stay_under_share_of_max_connections"
+    run = broken("parameters-reset-to-defaults", f"{MONTHLY}::{check}")
+    run.assert_passed(check)
+    value = next(e["payload"] for e in run.evidence(check) if e["title"] == "max_connections")
+    assert value[0] == 3604 and "LEAST({DBInstanceClassMemory/9531392},5000) on db.r6g.xlarge" in value[1], value
+
+
 def test_render_queue_drains(capacity_healthy, broken):
     capacity_healthy.assert_passed("test_render_queue_drains")
     run = broken("queue-backlog", f"{MONTHLY}::test_render_queue_drains")

@@ -17,6 +17,18 @@ def test_acm_certificates_are_issued(healthy, broken):
     run.assert_failed("test_acm_certificates_are_issued", CDN, "PENDING_VALIDATION, not ISSUED")
 
 
+def test_acm_certificates_are_listed_whatever_their_key_type(healthy, sandbox):
+    """ListCertificates lists RSA_1024/RSA_2048 certificates only unless Includes.keyTypes asks for more (the
+    sandbox does as AWS does); the seeded certificates are ECDSA (EC_prime256v1) and the checks judge them."""
+    acm = sandbox.client("acm")
+    assert acm.list_certificates()["CertificateSummaryList"] == []  # AWS's default filter hides ECDSA
+    listed = acm.list_certificates(Includes={"keyTypes": ["EC_prime256v1"]})["CertificateSummaryList"]
+    assert {c["KeyAlgorithm"] for c in listed} == {"EC_prime256v1"} and len(listed) >= 2
+    rows = [r for e in healthy.evidence("test_acm_certificates_are_issued") if e["title"] == "ACM certificates"
+            for r in e["payload"]]
+    assert {r["key"] for r in rows} == {"EC_prime256v1"} and len(rows) >= 2, rows
+
+
 def test_acm_certificates_are_not_expiring(healthy, broken):
     healthy.assert_passed("test_acm_certificates_are_not_expiring")
     run = broken("expiring-certificate", ACM)

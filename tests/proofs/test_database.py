@@ -125,6 +125,44 @@ def test_parameters_match_instance_class(healthy, broken):
                       "recommended 50MB", "random_page_cost")
 
 
+def test_parameters_match_instance_class_real_group(healthy, sandbox):
+    """The group is a real postgres15 one (every parameter, base units, RDS's formulas): no false red on it."""
+    rds = sandbox.client("rds")
+    params = [p for page in rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName="prod-params")
+              for p in page["Parameters"]]
+    by_name = {p["ParameterName"]: p for p in params}
+    assert len(params) > 300 and {p["Source"] for p in params} == {"engine-default", "system", "user"}
+    assert by_name["shared_buffers"]["ParameterValue"] == "{DBInstanceClassMemory/32768}"
+    assert by_name["shared_buffers"]["ApplyType"] == "static" and by_name["work_mem"]["Source"] == "user"
+    assert "ParameterValue" not in by_name["random_page_cost"] or by_name["random_page_cost"]["Source"] == "user"
+    with pytest.raises(rds.exceptions.ClientError, match="InvalidParameterValue"):  # RDS refuses "8GB"
+        rds.modify_db_parameter_group(DBParameterGroupName="prod-params", Parameters=[
+            {"ParameterName": "shared_buffers", "ParameterValue": "8GB", "ApplyMethod": "pending-reboot"}])
+    rows = _rows(healthy, "test_parameters_match_instance_class", "parameters (prod-params")
+    shown = {r["name"]: r["group_value"] for r in rows}
+    assert shown["shared_buffers"] == "8GB for the class" and shown["effective_cache_size"] == "24GB for the class"
+
+
+def test_parameters_match_instance_class_formulas(broken):
+    run = broken("parameter-formula-drift", "checks/database/test_parameters.py")
+    msg = run.assert_failed("test_parameters_match_instance_class", "shared_buffers: parameter group has "
+                            "{DBInstanceClassMemory/65536} (4GB for the class), recommended 8GB")
+    assert "effective_cache_size" not in msg and "work_mem" not in msg
+
+
+def test_parameters_match_instance_class_rds_defaults(broken):
+    """A group reset to RDS's defaults: its formulas are worked out for the class; the one that equals the
+    runbook (shared_buffers, a quarter of the memory) is not a drift, the others are, with their values."""
+    run = broken("parameters-reset-to-defaults", "checks/database/test_parameters.py")
+    msg = run.assert_failed("test_parameters_match_instance_class",
+                            "effective_cache_size: parameter group has {DBInstanceClassMemory/16384} (16GB for the "
+                            "class), recommended 24GB",
+                            "max_connections: parameter group has LEAST({DBInstanceClassMemory/9531392},5000) (3604 "
+                            "for the class), recommended 200",
+                            "work_mem: parameter group has (engine default)", "maintenance_work_mem")
+    assert "shared_buffers" not in msg
+
+
 def test_read_replicas_keep_up(healthy, broken):
     healthy.assert_passed("test_read_replicas_keep_up")
     run = broken("replica-lag", "checks/database/test_replication.py")

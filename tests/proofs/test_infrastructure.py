@@ -56,6 +56,21 @@ def test_patch_group_patched_in_last_window(healthy, broken):
     assert "gpu-worker-2" not in msg
 
 
+def test_patch_group_patched_in_last_window_scanned_since(broken):
+    """A Scan after the window's Install (Operation Scan, its own end time) is judged by the last install time."""
+    run = broken("patch-scan-after-install", PATCHING)
+    run.assert_passed("test_patch_group_patched_in_last_window")
+    run.assert_passed("test_patch_group_instances_compliant")
+
+
+def test_patch_group_patched_in_last_window_scan_is_not_install(broken):
+    run = broken("patch-scan-without-install", PATCHING)
+    msg = run.assert_failed("test_patch_group_patched_in_last_window", "gpu-worker-1 (i-", "last Install ended",
+                            "latest operation: Scan")
+    assert "gpu-worker-2" not in msg
+    run.assert_passed("test_patch_group_instances_compliant")
+
+
 # ---- the hosts -------------------------------------------------------------------------------------------------------
 def test_running_kernel_is_newest_installed(healthy, broken):
     healthy.assert_passed("test_running_kernel_is_newest_installed")
@@ -116,6 +131,14 @@ def test_deployed_images_scanned(healthy, broken):
     run = broken("image-scan-incomplete", IMAGES)
     msg = run.assert_failed("test_deployed_images_scanned", "worker:v1.2.0", "NOT_SCANNED")
     assert "backend:v1.2.0" not in msg
+
+
+def test_deployed_images_scanned_enhanced_scanning(broken):
+    """Enhanced scanning's ACTIVE (continuous) status is a finished scan."""
+    run = broken("image-enhanced-scanning", IMAGES)
+    run.assert_passed("test_deployed_images_scanned")
+    rows = [r for e in run.evidence("test_deployed_images_scanned") if e["title"] == "scans" for r in e["payload"]]
+    assert {r["scan"] for r in rows} == {"ACTIVE"}, rows
 
 
 # ---- Terraform -------------------------------------------------------------------------------------------------------

@@ -31,6 +31,22 @@ def test_deployed_images_have_no_critical_findings(healthy, broken):
                       "CVE-2023-38545 CRITICAL", "libcurl4")
 
 
+def test_deployed_images_have_no_critical_findings_enhanced_scanning(broken):
+    """Enhanced scanning answers ACTIVE with enhancedFindings: judged by those findings, not as unfinished."""
+    run = broken("image-enhanced-scanning", IMAGES)
+    run.assert_passed("test_deployed_images_have_no_critical_findings")  # the suppressed CRITICAL one is not counted
+    rows = [r for e in run.evidence("test_deployed_images_have_no_critical_findings") if e["title"] == "deployed images"
+            for r in e["payload"]]
+    assert {r["scan"] for r in rows} == {"ACTIVE"}, rows
+
+
+def test_deployed_images_have_no_critical_findings_enhanced_finding(broken):
+    run = broken("image-enhanced-critical-finding", IMAGES)
+    msg = run.assert_failed("test_deployed_images_have_no_critical_findings", "backend:v1.2.0", "backend-service",
+                            "CVE-2023-38545 CRITICAL", "libcurl4")
+    assert "worker" not in msg and "no finished scan" not in msg
+
+
 def test_deployed_images_are_pinned(healthy, broken):
     healthy.assert_passed("test_deployed_images_are_pinned")
     run = broken("unpinned-image-tag", IMAGES)

@@ -45,6 +45,28 @@ def test_ecs_services_finished_rollout(healthy, broken):
     assert "backend-service" not in msg
 
 
+def test_ecs_services_finished_rollout_other_controllers(healthy, broken):
+    """CODE_DEPLOY and EXTERNAL services have no deployments (no rolloutState): judged by their task sets."""
+    rows = [r for e in healthy.evidence("test_ecs_services_finished_rollout") if e["title"] == "services"
+            for r in e["payload"]]
+    assert {r["service"]: r["controller"] for r in rows if r["controller"] != "ECS"} == {
+        "backend-canary": "CODE_DEPLOY", "render-service": "EXTERNAL"}  # and the healthy run passed
+    run = broken("codedeploy-replacement-stabilizing", ECS)
+    msg = run.assert_failed("test_ecs_services_finished_rollout", "backend-canary CODE_DEPLOY: 2 task set(s)",
+                            "PRIMARY STEADY_STATE (2 of 2 running)", "ACTIVE task set STABILIZING (0 of 2 running)",
+                            "services.ecs.settle_s")
+    assert "render-service" not in msg and "backend-service" not in msg
+    run.assert_passed("test_ecs_services_not_rolled_back")
+
+
+def test_ecs_services_external_controller_stabilizing(broken):
+    run = broken("external-task-set-stabilizing", ECS)
+    msg = run.assert_failed("test_ecs_services_finished_rollout", "render-service EXTERNAL: 1 task set(s), PRIMARY "
+                            "STABILIZING (1 of 2 running)")
+    assert "backend-canary" not in msg
+    run.assert_failed("test_ecs_services_run_desired_count", "render-service runs 1 of 2 desired")
+
+
 def test_ecs_services_not_rolled_back(healthy, broken):
     healthy.assert_passed("test_ecs_services_not_rolled_back")
     run = broken("rollback-happened", ECS)
@@ -88,11 +110,67 @@ def test_load_balancer_targets_healthy(healthy, broken):
     assert "172.31.1.10" not in msg
 
 
+def test_load_balancer_targets_healthy_after_draining(broken):
+    """A target draining after a deploy is waited for: once it is gone the check passes."""
+    run = broken("target-draining", "checks/services/test_load_balancer.py")
+    run.assert_passed("test_load_balancer_targets_healthy")
+    ev = run.evidence("test_load_balancer_targets_healthy")
+    waited = next(e["payload"] for e in ev if e["title"].startswith("waited"))
+    assert 0.4 < waited[0] < 6, waited  # it waited (retries every 0.5 s) for the drain, not the whole budget
+    rows = [r for e in ev if e["title"] == "targets" for r in e["payload"]]
+    assert "172.31.33.10:8000" not in {r["target"] for r in rows}
+
+
+def test_load_balancer_targets_healthy_draining_never_settles(broken):
+    started = time.monotonic()
+    run = broken("target-draining-stuck", "checks/services/test_load_balancer.py")
+    msg = run.assert_failed("test_load_balancer_targets_healthy", "backend-tg target 172.31.17.10:8000 is still "
+                            "draining after 6 s", "services.load_balancing.settle_s=6",
+                            "Target.DeregistrationInProgress")
+    assert "172.31.1.10" not in msg
+    assert time.monotonic() - started < 20, "bounded by settle_s"
+
+
 def test_no_alarm_firing(healthy, broken):
     healthy.assert_passed("test_no_alarm_firing")
     run = broken("alarm-firing", "checks/services/test_monitoring.py")
     msg = run.assert_failed("test_no_alarm_firing", "backend-5xx is ALARM", "Threshold Crossed")
     assert "prod-db-cpu-high" not in msg
+
+
+def test_no_alarm_firing_composite(broken, sandbox):
+    """Composite alarms are watched: AWS lists them only when AlarmTypes asks (so does the sandbox)."""
+    cw = sandbox.client("cloudwatch")
+    assert cw.describe_alarms(AlarmNames=["worker-degraded"])["CompositeAlarms"] == []
+    assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=["worker-degraded"], AlarmTypes=[
+        "CompositeAlarm"])["CompositeAlarms"]] == ["worker-degraded"]
+    run = broken("composite-alarm-firing", "checks/services/test_monitoring.py")
+    msg = run.assert_failed("test_no_alarm_firing", "worker-degraded is ALARM", "worker-task-failures")
+    assert "backend-5xx" not in msg
+    rows = [r for e in run.evidence("test_no_alarm_firing") if e["title"] == "alarms" for r in e["payload"]]
+    assert {r["name"]: r["kind"] for r in rows}["worker-degraded"] == "composite"
+
+
+def test_no_alarm_firing_while_watching_composite(sandbox, run_checks):
+    """A composite alarm that fires and recovers while watching (its child flapped) fails the watch: its history
+    is read with AlarmTypes CompositeAlarm (omitted, AWS returns metric alarms' history only)."""
+    cw = sandbox.client("cloudwatch")
+    child = "worker-queue-age-high"
+
+    def flap():
+        time.sleep(6)
+        cw.set_alarm_state(AlarmName=child, StateValue="ALARM", StateReason="Threshold Crossed: 3 datapoints")
+        time.sleep(0.3)
+        cw.set_alarm_state(AlarmName=child, StateValue="OK", StateReason="recovered")
+
+    t = threading.Thread(target=flap)
+    t.start()
+    try:
+        run = run_checks("checks/services/test_monitoring.py", "--watch", "30s")
+    finally:
+        t.join()
+        cw.set_alarm_state(AlarmName=child, StateValue="OK", StateReason="healed")
+    run.assert_failed("test_no_alarm_firing", "while watching", "worker-degraded went from OK to ALARM")
 
 
 def test_no_alarm_firing_while_watching(sandbox, run_checks):

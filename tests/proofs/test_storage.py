@@ -62,6 +62,19 @@ def test_replication_status_of_sample(healthy, broken, sandbox):
                       *_keys(sandbox, "replication-failed-status"))
 
 
+def test_replication_status_of_sample_never_replicated(broken):
+    """Objects with NO replication status under a rule (before the rule; SSE-KMS without SourceSelectionCriteria)
+    are red, each named with the reason the configuration gives."""
+    run = broken("objects-without-replication-status", REPLICATION)
+    msg = run.assert_failed("test_replication_status_of_sample", "2 object(s) with no replication status",
+                            "media/user-0042/project-07/renders/final-kms.mp4 (SSE-KMS encrypted, and rule "
+                            "'prod-to-dr' has no SourceSelectionCriteria.SseKmsEncryptedObjects",
+                            "media/legacy-2019/showreel/intro.mp4 (under rule 'prod-to-dr' but never replicated: "
+                            "uploaded before the rule existed")
+    assert "FAILED" not in msg
+    run.assert_failed("test_replica_objects_match", "media/legacy-2019/showreel/intro.mp4")
+
+
 def test_sampled_metadata_matches(healthy, broken, sandbox):
     healthy.assert_passed("test_sampled_metadata_matches")
     run = broken("replica-metadata-differs", REPLICATION)

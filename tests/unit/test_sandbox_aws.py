@@ -368,8 +368,9 @@ def test_rds_backups_parameters_and_secrets(sb, seeded):
     ages = sorted(now - s["SnapshotCreateTime"] for s in snaps)
     assert len(snaps) == 7 and ages[0] < dt.timedelta(hours=24) and ages[-1] > dt.timedelta(days=5)
     assert all(s["Status"] == "available" and s["Encrypted"] for s in snaps)
-    params = {p["ParameterName"]: p["ParameterValue"]
-              for p in rds.describe_db_parameters(DBParameterGroupName=S.DB_PARAMETER_GROUP)["Parameters"]}
+    params = {p["ParameterName"]: p["ParameterValue"]  # the group's own values (the family's are listed too)
+              for p in rds.describe_db_parameters(DBParameterGroupName=S.DB_PARAMETER_GROUP, Source="user")
+              ["Parameters"]}
     assert params == S.DB_PARAMETERS
     sm = sb.client("secretsmanager")
     url = sm.get_secret_value(SecretId=S.SECRET_DATABASE_URL)["SecretString"]

@@ -56,3 +56,12 @@ def test_a_rollout_that_never_finishes_stops_the_action(sandbox):
 def test_an_unknown_service_is_refused(sandbox):
     with pytest.raises(StepFailed, match="no active service nosuch-service in cluster prod-cluster"):
         actions.run("force-deploy", sandbox.env, services=["nosuch-service"])
+
+
+def test_services_of_other_deployment_controllers_are_skipped(sandbox):
+    """CODE_DEPLOY and EXTERNAL services are deployed by their controller, not by --force-new-deployment."""
+    report = actions.run("force-deploy", sandbox.env)
+    text = report.as_text()
+    assert "skip backend-canary: its deployments are CODE_DEPLOY's" in text
+    assert "skip render-service: its deployments are EXTERNAL's" in text
+    assert "--service backend-canary" not in text and "--service backend-service" in text
