@@ -20,8 +20,25 @@ from opsproof import ROOT
 
 pytest_plugins = ["pytester"]
 
+def _worker_sandbox() -> None:
+    """Under pytest-xdist each worker breaks and heals its own private sandbox: a fault one worker applies must never
+    reach the checks another is running. Set before any test module reads OPSPROOF_ENV, and inherited by every
+    subprocess a test starts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or os.environ.get("OPSPROOF_ENV", "").endswith(f"-{worker}/sandbox.toml"):
+        return
+    from sandbox.private import private_env
+
+    # under the run's own state folder when it has one (CI), so two runs never share a worker's sandbox
+    root = Path(os.environ["OPSPROOF_SANDBOX_DIR"]) if os.environ.get("OPSPROOF_SANDBOX_DIR") else None
+    env_file, _ = private_env(f"tests-{worker}", 24000 + 1000 * int(worker.removeprefix("gw")), root)
+    os.environ["OPSPROOF_ENV"] = str(env_file)
+
+
+_worker_sandbox()
 SANDBOX_ENV = os.environ.get("OPSPROOF_ENV") or "sandbox"
-"""The sandbox environment the proofs use: a private one (python -m sandbox.private) when OPSPROOF_ENV names it."""
+"""The sandbox environment the proofs use: a private one (python -m sandbox.private) when OPSPROOF_ENV names it,
+and each xdist worker's own."""
 
 
 # ---- the sandbox the proofs break and heal ---------------------------------------------------------------------
