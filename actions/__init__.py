@@ -78,7 +78,7 @@ class Context:
         return connect.database(self.env, role="action")
 
     def aws(self, service: str, region: str | None = None):
-        return connect.aws_client(self.env, service, region)
+        return connect.aws_client(self.env, service, region=region)
 
     def step(self, description: str, fn: Callable[[], Any] | None = None, *, always: bool = False) -> Any:
         """Record a step; run fn only with --apply (or always=True for read-only look-ups the plan needs).
