@@ -154,7 +154,7 @@ def _role_session(env: config.Environment, t: config.Resolved) -> boto3.session.
     def sts_client(service, **kwargs):
         client = base._session.create_client(service, region_name=env.aws.region, config=boto_config(env),
                                              **_endpoint(env), **kwargs)
-        _instrument(client, None, f"{t.section}:assume-role", env)
+        _instrument(client, None, f"assume-role:{t.role_arn}", env)
         return client
 
     fetcher = AssumeRoleCredentialFetcher(sts_client, source, t.role_arn, extra_args=extra, cache=_role_cache(env))

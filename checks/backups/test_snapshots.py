@@ -49,7 +49,7 @@ def test_backup_retention_is_enough(env, aws, evidence):
     rows, short = [], []
     for inst in _instances(env):
         i = rds.instance(aws("rds", "backups"), inst)
-        assert i is not None, f"RDS instance {inst} not found in {env.aws_target("backups").region}"
+        assert i is not None, f"RDS instance {inst} not found in {env.aws_target('backups').region}"
         rows.append({"instance": inst, "backup_retention_days": i.backup_retention_days})
         if i.backup_retention_days < want:
             short.append(f"{inst} keeps automated backups {i.backup_retention_days} day(s)")
