@@ -65,7 +65,8 @@ POLICIES: dict[str, dict[str, str | None]] = {
         "ecs:DescribeServices": None, "ecs:DescribeTaskDefinition": None,
         "application-autoscaling:DescribeScalableTargets": None,
         "elasticloadbalancing:DescribeTargetGroups": None, "elasticloadbalancing:DescribeTargetHealth": None,
-        "cloudwatch:DescribeAlarms": None, "cloudwatch:DescribeAlarmHistory": None},
+        "cloudwatch:DescribeAlarms": None,
+        "cloudwatch:DescribeAlarmHistory": "only with --watch (alarm transitions while watching after a deploy)"},
     "infrastructure": {
         "ssm:DescribePatchBaselines": None, "ssm:GetPatchBaseline": None, "ssm:GetPatchBaselineForPatchGroup": None,
         "ssm:DescribeMaintenanceWindows": None, "ssm:DescribeInstanceInformation": None,
@@ -86,6 +87,32 @@ POLICIES: dict[str, dict[str, str | None]] = {
 
 ASSUME_ROLE = ("A section with its own role_arn needs sts:AssumeRole on that role for [aws]'s credentials, and the "
                "role's trust policy must allow them (with sts:ExternalId when external_id is set).")
+
+
+def compare(calls: list[dict]) -> list[str]:
+    """What the recorded calls (connect.record_calls lines) and POLICIES disagree on, one line each: a call its
+    section's policy lacks, or a policy action never called and not explained in POLICIES."""
+    made: dict[str, set[str]] = {}
+    for c in calls:
+        if c["section"].startswith("assume-role:"):  # [aws]'s credentials assuming a section's role (ASSUME_ROLE)
+            continue
+        made.setdefault(c["section"], set()).add(action(c["service"], c["operation"]))
+    problems = []
+    for section, actions in sorted(made.items()):
+        policy = POLICIES.get(section)
+        if policy is None:
+            problems.append(f"{section}: calls {', '.join(sorted(actions))} but has no policy in opsproof/iam.py")
+            continue
+        for a in sorted(actions - set(policy) - NO_PERMISSION):
+            problems.append(f"{section}: calls {a}, which its policy lacks")
+    for section, policy in POLICIES.items():
+        for a, reason in sorted(policy.items()):
+            if reason is None and a not in made.get(section, set()) and a not in NO_PERMISSION:
+                problems.append(f"{section}: its policy has {a}, which no check called (remove it, or say why "
+                                "the healthy run cannot call it)")
+            if reason is not None and a in made.get(section, set()):
+                problems.append(f"{section}: {a} was called: it is not only {reason!r}")
+    return problems
 
 
 def document(section: str) -> dict:
