@@ -83,6 +83,7 @@ _lock = threading.Lock()
 _sessions: dict[tuple, boto3.session.Session] = {}
 _clients: dict[tuple, object] = {}
 _caps: dict[tuple, threading.BoundedSemaphore] = {}
+_creating = threading.RLock()
 
 
 def aws_session(env: config.Environment, section: str = "aws") -> boto3.session.Session:
@@ -95,18 +96,19 @@ def aws_session(env: config.Environment, section: str = "aws") -> boto3.session.
     with _lock:
         if key in _sessions:
             return _sessions[key]
-    if t.role_arn:
-        session = _role_session(env, t)
-    else:
-        session = _profile_session(env, t.profile)
-    if not env.is_sandbox:
-        creds = session.get_credentials()
-        if creds is None:
-            raise TargetUnreachable("AWS: no credentials found (environment, profile, SSO or instance role); "
-                                    f"see the README: pointing it at a real environment ({env.file})")
-        guard.refuse_sandbox_credentials(env, creds.access_key, creds.method)
-    with _lock:
-        return _sessions.setdefault(key, session)
+    with _creating:  # threads asking for the same new role wait for one AssumeRole, not one each
+        with _lock:
+            if key in _sessions:
+                return _sessions[key]
+        session = _role_session(env, t) if t.role_arn else _profile_session(env, t.profile)
+        if not env.is_sandbox:
+            creds = session.get_credentials()
+            if creds is None:
+                raise TargetUnreachable("AWS: no credentials found (environment, profile, SSO or instance role); "
+                                        f"see the README: pointing it at a real environment ({env.file})")
+            guard.refuse_sandbox_credentials(env, creds.access_key, creds.method)
+        with _lock:
+            return _sessions.setdefault(key, session)
 
 
 def _profile_session(env: config.Environment, profile: str | None) -> boto3.session.Session:
