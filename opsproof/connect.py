@@ -18,6 +18,7 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError
                                  NoCredentialsError, ProfileNotFound, ReadTimeoutError, SSLError)
 
 from . import config, guard, secrets
+from .config.target import file_key
 from .errors import TargetUnreachable
 
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "opsproof-sandbox", "aws_secret_access_key": "opsproof-sandbox"}
@@ -83,6 +84,8 @@ _lock = threading.Lock()
 _sessions: dict[tuple, boto3.session.Session] = {}
 _clients: dict[tuple, object] = {}
 _caps: dict[tuple, threading.BoundedSemaphore] = {}
+_bases: dict[tuple, boto3.session.Session] = {}
+"""Base credentials (profile or chain) before the sandbox-key refusal: never handed to a client directly."""
 _creating = threading.RLock()
 
 
@@ -100,7 +103,8 @@ def aws_session(env: config.Environment, section: str = "aws") -> boto3.session.
         with _lock:
             if key in _sessions:
                 return _sessions[key]
-        session = _role_session(env, t) if t.role_arn else _profile_session(env, t.profile)
+        session = _role_session(env, t) if t.role_arn else _profile_session(
+            env, t.profile, "aws.profile" if t.profile == env.aws.profile else file_key(t.section, "profile"))
         if not env.is_sandbox:
             creds = session.get_credentials()
             if creds is None:
@@ -111,20 +115,19 @@ def aws_session(env: config.Environment, section: str = "aws") -> boto3.session.
             return _sessions.setdefault(key, session)
 
 
-def _profile_session(env: config.Environment, profile: str | None) -> boto3.session.Session:
+def _profile_session(env: config.Environment, profile: str | None, where: str = "aws.profile"):
     """The base credentials: the sandbox's keys, a named profile, or the standard chain."""
-    key = (str(env.source), repr(env.aws), (profile, None, None))
+    key = (str(env.source), repr(env.aws), profile)
     with _lock:
-        if key in _sessions:
-            return _sessions[key]
+        if key in _bases:
+            return _bases[key]
     if env.aws.sandbox_credentials:
         session = boto3.session.Session(**SANDBOX_CREDENTIALS)
     else:
         try:
             session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
         except ProfileNotFound:
-            raise config.ConfigError(f"{env.file}: aws.profile: no profile {profile!r} in the AWS config "
-                                     "files") from None
+            raise config.ConfigError(f"{env.file}: {where}: no profile {profile!r} in the AWS config files") from None
         provider = session._session.get_component("credential_provider").get_provider("assume-role")
         if provider is not None:  # a role profile (role_arn + source_profile in ~/.aws/config)
             provider.cache = _role_cache(env)
@@ -132,7 +135,7 @@ def _profile_session(env: config.Environment, profile: str | None) -> boto3.sess
         # botocore's own clients (a role profile's STS call) must not follow AWS_ENDPOINT_URL* either.
         session._session.set_config_variable("ignore_configured_endpoint_urls", True)
     with _lock:
-        return _sessions.setdefault(key, session)
+        return _bases.setdefault(key, session)
 
 
 def _role_session(env: config.Environment, t: config.Resolved) -> boto3.session.Session:

@@ -8,6 +8,7 @@
 from dataclasses import asdict, dataclass, field
 
 from . import config, connect
+from .config.target import file_key
 from .errors import ConfigError, OpsproofError
 
 SERVICES = ("rds", "s3", "acm", "elbv2", "cloudfront", "ecs", "ecr", "ssm", "ec2", "secretsmanager", "cloudwatch",
@@ -84,20 +85,13 @@ def _own_credentials(env: config.Environment) -> list[list[str]]:
     return list(groups.values())
 
 
-def _key(section: str, key: str) -> str:
-    """A section's key as written in the file: [storage]'s two sides are prefixed."""
-    if section in ("storage.source", "storage.replica"):
-        return f"storage.{section.split('.')[1]}_{key}"
-    return f"{section}.{key}"
-
-
 def _verify_section(env: config.Environment, sections: list[str]) -> dict:
     """A section's own profile or role: assumed now, in the controller (the cache then serves the workers), and
     in the account the section names (its account_id), else [aws] account_id: a role that lands in any other
     account would check the wrong system."""
     section = sections[0]
     t = env.aws_target(section)
-    creds_key = _key(section, "role_arn" if t.role_arn else "profile")
+    creds_key = file_key(section, "role_arn" if t.role_arn else "profile")
     try:
         sts = connect.aws_client(env, "sts", section, attempts=min(2, env.timeouts.aws_attempts))
         ident = connect.aws_call(f"sts:GetCallerIdentity ({t.who})", sts.get_caller_identity)
@@ -107,8 +101,8 @@ def _verify_section(env: config.Environment, sections: list[str]) -> dict:
         raise ConfigError(f"{env.file}: {creds_key}: {t.who} could not be verified before the run: {e}") from None
     if t.account_id and ident["Account"] != t.account_id:
         own = t.account_id != env.aws.account_id
-        key = _key(section, "account_id") if own else creds_key
-        hint = "" if own else f" (set {_key(section, 'account_id')} if that account is intended)"
+        key = file_key(section, "account_id") if own else creds_key
+        hint = "" if own else f" (set {file_key(section, 'account_id')} if that account is intended)"
         raise ConfigError(f"{env.file}: {key}: {t.who} is {ident['Arn']} in account {ident['Account']}, not "
                           f"{t.account_id}: this run would check the wrong system{hint}")
     return {"sections": sections, "credentials": t.who, "account": ident["Account"], "arn": ident["Arn"]}

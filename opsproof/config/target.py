@@ -20,6 +20,13 @@ RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,
 KEYS = ("region", "profile", "role_arn", "external_id", "account_id")
 
 
+def file_key(section: str, key: str) -> str:
+    """A section's key as written in the file: [storage]'s two sides are prefixed (storage.replica_role_arn)."""
+    if section in ("storage.source", "storage.replica"):
+        return f"storage.{section.split('.')[1]}_{key}"
+    return f"{section}.{key}"
+
+
 class KeyProblem(ValueError):
     """A section's rule about one of its keys: the loader names section.key, as for a field's own error."""
 

@@ -44,6 +44,7 @@ def fresh(monkeypatch, tmp_path):
     monkeypatch.setenv("OPSPROOF_RECORD_CALLS", str(tmp_path / "calls.jsonl"))
     monkeypatch.setattr(connect, "_sessions", {})
     monkeypatch.setattr(connect, "_clients", {})
+    monkeypatch.setattr(connect, "_bases", {})
     return tmp_path
 
 
@@ -162,3 +163,9 @@ def test_a_section_role_in_another_account_needs_that_account_named(fresh, fake_
                                               'replica_account_id = "111111111111"\n', endpoint=fake_aws))
     with pytest.raises(ConfigError, match="storage.replica_account_id: .* in account 210987654321, not 111111111111"):
         identity.verify(env)
+
+
+def test_a_missing_profile_names_the_sections_key(fresh):
+    env = config.load(env_file(fresh, other='[secrets]\nprofile = "no-such-profile"\n'))
+    with pytest.raises(ConfigError, match=r"prod.toml: secrets.profile: no profile 'no-such-profile'"):
+        connect.aws_client(env, "secretsmanager", "secrets")
