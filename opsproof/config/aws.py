@@ -1,7 +1,7 @@
 from pydantic import HttpUrl
 
 from .base import Section
-from .target import AccountId, AwsTarget
+from .target import AccountId, AwsTarget, KeyProblem
 
 
 class Aws(AwsTarget):
@@ -17,7 +17,13 @@ class Aws(AwsTarget):
     sandbox_credentials: bool = False
     """Use throwaway credentials (only meaningful with endpoint_url pointing at the sandbox)."""
     profile: str | None = None
-    """A named profile (default: the standard AWS credential chain)."""
+    """A named profile (default: the standard AWS credential chain): the base credentials every role is assumed
+    from. Here, unlike in a section, profile and role_arn go together: role_arn is assumed from the profile."""
+
+    def _one_way(self):
+        if self.external_id and not self.role_arn:
+            raise KeyProblem("external_id", "only meaningful with role_arn")
+        return self
 
 
 class Rds(AwsTarget):
