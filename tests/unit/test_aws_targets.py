@@ -81,6 +81,13 @@ def test_a_section_takes_its_own_region_and_role_and_the_rest_from_aws(tmp_path)
         env.aws_target("timeouts")
 
 
+def test_aws_takes_a_profile_and_the_role_assumed_from_it(tmp_path):
+    env = config.load(env_file(tmp_path, aws=f'profile = "base"\nrole_arn = "{READ_ROLE}"\n',
+                               other='[rds]\nprofile = "dba"\n'))
+    assert env.aws_target("backups").credentials == ("base", READ_ROLE, None)
+    assert env.aws_target("rds").credentials == ("dba", None, None)
+
+
 @pytest.mark.parametrize("body, line", [
     (f'[backups]\nprofile = "p"\nrole_arn = "{DR_ROLE}"\n', "backups.role_arn: set profile or role_arn, not both"),
     ('[infrastructure]\nexternal_id = "x"\n', "infrastructure.external_id: only meaningful with role_arn"),
