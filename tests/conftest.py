@@ -113,8 +113,10 @@ def healthy(sandbox, tmp_path_factory) -> CheckRun:
 
 
 @pytest.fixture
-def run_checks(sandbox, pytester):
-    """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now."""
+def run_checks(sandbox, pytester, monkeypatch):
+    """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now (its AWS calls
+    recorded: CheckRun.aws_calls())."""
+    monkeypatch.setenv("OPSPROOF_RECORD_CALLS", str(pytester.path / "aws-calls.jsonl"))
 
     def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)
