@@ -77,8 +77,9 @@ class Context:
         """A session as the action role (statement and lock timeouts set), autocommit."""
         return connect.database(self.env, role="action")
 
-    def aws(self, service: str, region: str | None = None):
-        return connect.aws_client(self.env, service, region)
+    def aws(self, service: str, section: str = "aws", region: str | None = None):
+        """The section's client (its region and credentials, else [aws]'s)."""
+        return connect.aws_client(self.env, service, section, region)
 
     def step(self, description: str, fn: Callable[[], Any] | None = None, *, always: bool = False) -> Any:
         """Record a step; run fn only with --apply (or always=True for read-only look-ups the plan needs).

@@ -32,7 +32,7 @@ def rds_value(name: str, value) -> str:
             param("--reboot", action="store_true", help="with --apply: reboot to apply, only inside the window")])
 def db_parameters(ctx, reboot=False):
     p = ctx.env.database.parameters
-    rds = ctx.aws("rds")
+    rds = ctx.aws("rds", "rds")
     inst = pg_params.instance(rds, ctx.env.rds.instance_id)
     recommended = p.recommended.get(inst.instance_class)
     if recommended is None:

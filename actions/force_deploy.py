@@ -37,7 +37,7 @@ def force_deploy(ctx, services=None, timeout=None):
     if not names:
         raise ConfigError(f"{ctx.env.file}: services.ecs.services: no service to deploy")
     timeout = timeout or cfg.deploy_timeout_s
-    ecs = ctx.aws("ecs")
+    ecs = ctx.aws("ecs", "services")
     before = ctx.step(f"look up {', '.join(names)} in {cfg.cluster}",
                       lambda: probe.services(ecs, cfg.cluster, names, with_images=False), always=True)
     ctx.evidence.table("before", [s.summary() for s in before])

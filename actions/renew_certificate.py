@@ -43,7 +43,7 @@ def renew_certificate(ctx, domain=None, certificate_arn=None, new_certificate_ar
     env, cfg = ctx.env, ctx.env.certificates
     r = cfg.renewal
     wait = r.validation_wait_s if wait is None else wait
-    client, elb = ctx.aws("acm"), ctx.aws("elbv2")
+    client, elb = ctx.aws("acm", "certificates"), ctx.aws("elbv2", "certificates")
 
     def find_old():
         certs = acm.certificates(client)
@@ -55,7 +55,7 @@ def renew_certificate(ctx, domain=None, certificate_arn=None, new_certificate_ar
                 raise ConfigError("give --domain or --certificate-arn (or configure certificates.load_balancers)")
             found = [c for c in acm.resolve(certs, name) if not new_certificate_arn or c.arn != new_certificate_arn]
         if not found:
-            raise StepFailed(f"ACM has no certificate {certificate_arn or domain} in {env.aws.region}")
+            raise StepFailed(f"ACM has no certificate {certificate_arn or domain} in {env.aws_target('certificates').region}")
         old = found[0]
         uses = _listeners_using(elb, old)
         others = [u for u in old.in_use_by if ":loadbalancer/" not in u]

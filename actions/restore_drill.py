@@ -45,7 +45,7 @@ class DrillFailed(OpsproofError):
                       help="drill instance name (default: <instance_prefix>YYYYMM)")])
 def restore_drill(ctx, instance=None, snapshot=None, drill_instance=None):
     env, d = ctx.env, ctx.env.backups.drill
-    rds = ctx.aws("rds")
+    rds = ctx.aws("rds", "backups")
     source = instance or env.backups.instance_ids(env.rds.instance_id)[0]
     started = probe.now()
     target = drill_instance or f"{d.instance_prefix}{started:%Y%m}"

@@ -59,7 +59,7 @@ def rotate_db_credentials(ctx):
     env, cfg = ctx.env, ctx.env.secrets.rotation
     name = cfg.secret
     instance = cfg.rds_instance or env.rds.instance_id
-    sm = ctx.aws("secretsmanager")
+    sm = ctx.aws("secretsmanager", "secrets")
 
     # ---- look-ups (also in a dry run) -------------------------------------------------------------------------------
     def read_current():
@@ -147,7 +147,7 @@ def rotate_db_credentials(ctx):
 # ---- the pieces ------------------------------------------------------------------------------------------------
 def _set_password(ctx, cfg, instance: str, target: probe.DbTarget, password: str) -> None:
     if cfg.password_via == "rds":
-        rds = ctx.aws("rds")
+        rds = ctx.aws("rds", "rds")
         connect.aws_call(f"rds modify-db-instance {instance}", rds.modify_db_instance, DBInstanceIdentifier=instance,
                          MasterUserPassword=password, ApplyImmediately=True)
         return
@@ -174,7 +174,7 @@ def _redeploy(ctx, cfg, deployed: list) -> str:
 
     if not cfg.ecs_services:
         return "no services configured (secrets.rotation.ecs_services)"
-    ecs = ctx.aws("ecs")
+    ecs = ctx.aws("ecs", "services")
     waiting = types.SimpleNamespace(cluster=cfg.ecs_cluster, deploy_poll_s=cfg.poll_s)
     done = []
     for name in cfg.ecs_services:

@@ -22,7 +22,7 @@ from .restore_drill import DrillFailed
 def snapshot(ctx, instance=None):
     env = ctx.env
     b, d = env.backups, env.backups.drill
-    rds = ctx.aws("rds")
+    rds = ctx.aws("rds", "backups")
     now = dt.datetime.now(dt.timezone.utc)
     made = []
     for inst in ([instance] if instance else b.instance_ids(env.rds.instance_id)):

@@ -142,7 +142,7 @@ def api_latency(env: config.Environment) -> list[Metric]:
 
 
 def _cloudwatch(env: config.Environment, metric: str, statistic: str = "Average") -> tuple[list[dict], str]:
-    cw = connect.aws_client(env, "cloudwatch")
+    cw = connect.aws_client(env, "cloudwatch", "window")
     lookback = env.window.baseline.metrics_lookback
     end = dt.datetime.now(dt.timezone.utc)
     period = max(60, math.ceil(lookback.total_seconds() / 1440 / 60) * 60)
@@ -172,7 +172,7 @@ def storage(env: config.Environment) -> list[Metric]:
     out = []
     label = "Storage usage"
     try:
-        rds = connect.aws_client(env, "rds")
+        rds = connect.aws_client(env, "rds", "window")
         inst = connect.aws_call(f"rds describe-db-instances {env.rds.instance_id}", rds.describe_db_instances,
                                 DBInstanceIdentifier=env.rds.instance_id)["DBInstances"][0]
         allocated_gb = float(inst.get("AllocatedStorage", 0))
@@ -241,7 +241,7 @@ def task_definitions(env: config.Environment) -> list[Metric]:
     if not cfg.ecs_cluster or not cfg.ecs_services:
         return []
     try:
-        found = ecs_probe.describe_services(connect.aws_client(env, "ecs"), cfg.ecs_cluster, list(cfg.ecs_services))
+        found = ecs_probe.describe_services(connect.aws_client(env, "ecs", "window"), cfg.ecs_cluster, list(cfg.ecs_services))
     except Exception as e:  # noqa: BLE001
         return [Metric(f"ecs.{s}", f"Task definition {s}", error=_why(e)) for s in cfg.ecs_services]
     out = []

@@ -200,11 +200,11 @@ class Review:
         now = now or dt.datetime.now(UTC)
         end = now.replace(second=0, microsecond=0)
         start = end - dt.timedelta(days=lookback_days)
-        fetched = cloudwatch.fetch(aws("cloudwatch"), c.metrics, start, end, c.period_s, c.max_datapoints_per_call)
+        fetched = cloudwatch.fetch(aws("cloudwatch", "capacity"), c.metrics, start, end, c.period_s, c.max_datapoints_per_call)
         recent = c.lookback_days if lookback_days > c.lookback_days else None
         analyses = {mid: analyse(mid, m, fetched.series[mid], fetched.coverage(mid), c.model, c.horizons_months,
                                  recent) for mid, m in c.metrics.items()}
-        database = cap_probes.database_size(aws("rds"), env.rds.instance_id, c.connections.instance_memory_gib)
+        database = cap_probes.database_size(aws("rds", "capacity"), env.rds.instance_id, c.connections.instance_memory_gib)
         review = cls(env, fetched, analyses, database, now, lookback_days)
         review.apply_thresholds()
         return review
@@ -364,7 +364,7 @@ def scaling_summary(resource_id: str, acts: list[cap_probes.ScalingActivity], da
 def read_scaling(env: config.Environment, aws, days: int, now: dt.datetime | None = None) -> list[ScalingSummary]:
     s = env.capacity.scaling
     now = now or dt.datetime.now(UTC)
-    aas = aws("application-autoscaling")
+    aas = aws("application-autoscaling", "capacity")
     resources = s.resources or cap_probes.scalable_targets(aas, s.service_namespace)
     since = now - dt.timedelta(days=days)
     return [scaling_summary(r, cap_probes.scaling_activities(aas, s.service_namespace, r, since), days,

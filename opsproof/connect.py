@@ -18,6 +18,7 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError
                                  NoCredentialsError, ProfileNotFound, ReadTimeoutError, SSLError)
 
 from . import config, guard, secrets
+from .config.target import file_key
 from .errors import TargetUnreachable
 
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "opsproof-sandbox", "aws_secret_access_key": "opsproof-sandbox"}
@@ -82,60 +83,137 @@ def boto_config(env: config.Environment, attempts: int | None = None) -> BotoCon
 _lock = threading.Lock()
 _sessions: dict[tuple, boto3.session.Session] = {}
 _clients: dict[tuple, object] = {}
+_caps: dict[tuple, threading.BoundedSemaphore] = {}
+_bases: dict[tuple, boto3.session.Session] = {}
+"""Base credentials (profile or chain) before the sandbox-key refusal: never handed to a client directly."""
+_creating = threading.RLock()
 
 
-def aws_session(env: config.Environment) -> boto3.session.Session:
-    """The environment's one boto3 session in this process: credentials resolve once (one AssumeRole, one MFA
-    prompt) and every client shares them. A role assumed through a profile is cached on disk by botocore's own
-    cache, as the AWS CLI does, so xdist workers and later runs reuse it until it expires."""
-    a = env.aws
-    key = (str(env.source), repr(a))
+def aws_session(env: config.Environment, section: str = "aws") -> boto3.session.Session:
+    """The boto3 session of a section's credentials in this process: sections with the same profile/role share
+    one, so credentials resolve once per distinct role (one AssumeRole, one MFA prompt) and every client shares
+    them. Assumed roles are cached on disk by botocore's own cache (as the AWS CLI does), so xdist workers and
+    later runs reuse them until they expire."""
+    t = env.aws_target(section)
+    key = (str(env.source), repr(env.aws), t.credentials)
     with _lock:
         if key in _sessions:
             return _sessions[key]
-        if a.sandbox_credentials:
-            session = boto3.session.Session(**SANDBOX_CREDENTIALS)
-        else:
-            try:
-                session = boto3.session.Session(profile_name=a.profile) if a.profile else boto3.session.Session()
-            except ProfileNotFound:
-                raise config.ConfigError(f"{env.file}: aws.profile: no profile {a.profile!r} in the AWS config "
-                                         "files") from None
-            _cache_assumed_roles(session)
+    with _creating:  # threads asking for the same new role wait for one AssumeRole, not one each
+        with _lock:
+            if key in _sessions:
+                return _sessions[key]
+        session = _role_session(env, t) if t.role_arn else _profile_session(
+            env, t.profile, "aws.profile" if t.profile == env.aws.profile else file_key(t.section, "profile"))
         if not env.is_sandbox:
             creds = session.get_credentials()
             if creds is None:
                 raise TargetUnreachable("AWS: no credentials found (environment, profile, SSO or instance role); "
                                         f"see the README: pointing it at a real environment ({env.file})")
             guard.refuse_sandbox_credentials(env, creds.access_key, creds.method)
-        _sessions[key] = session
-        return session
+        with _lock:
+            return _sessions.setdefault(key, session)
 
 
-def _cache_assumed_roles(session: boto3.session.Session) -> None:
+def _profile_session(env: config.Environment, profile: str | None, where: str = "aws.profile"):
+    """The base credentials: the sandbox's keys, a named profile, or the standard chain."""
+    key = (str(env.source), repr(env.aws), profile)
+    with _lock:
+        if key in _bases:
+            return _bases[key]
+    if env.aws.sandbox_credentials:
+        session = boto3.session.Session(**SANDBOX_CREDENTIALS)
+    else:
+        try:
+            session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
+        except ProfileNotFound:
+            raise config.ConfigError(f"{env.file}: {where}: no profile {profile!r} in the AWS config files") from None
+        provider = session._session.get_component("credential_provider").get_provider("assume-role")
+        if provider is not None:  # a role profile (role_arn + source_profile in ~/.aws/config)
+            provider.cache = _role_cache(env)
+    if not env.is_sandbox:
+        # botocore's own clients (a role profile's STS call) must not follow AWS_ENDPOINT_URL* either.
+        session._session.set_config_variable("ignore_configured_endpoint_urls", True)
+    with _lock:
+        return _bases.setdefault(key, session)
+
+
+def _role_session(env: config.Environment, t: config.Resolved) -> boto3.session.Session:
+    """A session whose credentials are botocore's own assume-role machinery (AssumeRoleCredentialFetcher with
+    the on-disk JSONFileCache, refreshed before expiry), from [aws]'s base credentials (profile or chain)."""
+    import botocore.session
+    from botocore.credentials import (AssumeRoleCredentialFetcher, CredentialProvider, CredentialResolver,
+                                      DeferredRefreshableCredentials)
+
+    base = _profile_session(env, env.aws.profile)
+    source = base.get_credentials()
+    if source is None:
+        raise TargetUnreachable(f"AWS: no credentials found to assume {t.role_arn} from (environment, profile, SSO "
+                                f"or instance role); see the README: pointing it at a real environment ({env.file})")
+    if not env.is_sandbox:
+        guard.refuse_sandbox_credentials(env, source.access_key, source.method)
+    extra = {"RoleSessionName": f"opsproof-{env.name}"[:64]}
+    if t.external_id:
+        extra["ExternalId"] = t.external_id
+
+    def sts_client(service, **kwargs):
+        client = base._session.create_client(service, region_name=env.aws.region, config=boto_config(env),
+                                             **_endpoint(env), **kwargs)
+        _instrument(client, None, f"assume-role:{t.role_arn}", env)
+        return client
+
+    fetcher = AssumeRoleCredentialFetcher(sts_client, source, t.role_arn, extra_args=extra, cache=_role_cache(env))
+
+    class Provider(CredentialProvider):
+        METHOD = "assume-role"
+
+        def load(self):
+            return DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method=self.METHOD)
+
+    core = botocore.session.Session()
+    if not env.is_sandbox:
+        core.set_config_variable("ignore_configured_endpoint_urls", True)
+    core.register_component("credential_provider", CredentialResolver([Provider()]))
+    return boto3.session.Session(botocore_session=core)
+
+
+def _role_cache(env: config.Environment):
+    """botocore's JSONFileCache, shared by every process of this user (the controller assumes, workers read).
+    Its keys are the AssumeRole arguments only, so each endpoint (AWS, each sandbox) gets a folder of its own:
+    a sandbox's fake credentials are never offered to AWS, nor AWS's to a sandbox."""
+    import hashlib
+
     from botocore.utils import JSONFileCache
 
-    cache_dir = Path(os.environ.get("OPSPROOF_AWS_CACHE", Path.home() / ".cache" / "opsproof" / "aws"))
-    provider = session._session.get_component("credential_provider").get_provider("assume-role")
-    if provider is not None:
-        provider.cache = JSONFileCache(cache_dir)
+    root = Path(os.environ.get("OPSPROOF_AWS_CACHE", Path.home() / ".cache" / "opsproof" / "aws"))
+    where = str(env.aws.endpoint_url or "aws")
+    return JSONFileCache(root / hashlib.sha1(where.encode()).hexdigest()[:12] if env.aws.endpoint_url else root)
 
 
-def aws_client(env: config.Environment, service: str, region: str | None = None, attempts: int | None = None):
-    """The environment's boto3 client for a service and region, made once per process and shared by its threads
-    (clients are thread-safe; the adaptive retry mode's rate limiter and the concurrency cap are per client)."""
-    a = env.aws
-    region = region or a.region
-    key = (str(env.source), repr(a), repr(env.timeouts), service, region, attempts)
+def _endpoint(env: config.Environment) -> dict:
+    return {"endpoint_url": str(env.aws.endpoint_url).rstrip("/")} if env.aws.endpoint_url else {}
+
+
+def aws_client(env: config.Environment, service: str, section: str = "aws", region: str | None = None,
+               attempts: int | None = None):
+    """A section's boto3 client for a service (in the section's region unless ``region`` is given), made once per
+    process and shared by its threads (clients are thread-safe). The section's own region and credentials, else
+    [aws]'s (env.aws_target)."""
+    t = env.aws_target(section)
+    region = region or t.region
+    key = (str(env.source), repr(env.aws), repr(env.timeouts), section, t.credentials, service, region, attempts)
     with _lock:
         if key in _clients:
             return _clients[key]
-    session = aws_session(env)
-    kwargs = {"endpoint_url": str(a.endpoint_url).rstrip("/")} if a.endpoint_url else {}
+    session = aws_session(env, section)
     with _lock:
         if key not in _clients:
-            client = session.client(service, region_name=region, config=boto_config(env, attempts), **kwargs)
-            _instrument(client, env.timeouts.aws_concurrency.get(service))
+            client = session.client(service, region_name=region, config=boto_config(env, attempts), **_endpoint(env))
+            cap = env.timeouts.aws_concurrency.get(service)
+            # AWS's rate limits are per account and region: one cap for every client of the same API and target.
+            sem = _caps.setdefault((service, region, t.credentials, cap), threading.BoundedSemaphore(cap)) \
+                if cap else None
+            _instrument(client, sem, section, env)
             _clients[key] = client
         return _clients[key]
 
@@ -143,19 +221,68 @@ def aws_client(env: config.Environment, service: str, region: str | None = None,
 def endpoints_used() -> dict[str, str]:
     """service (region) -> endpoint URL of every client this process made: the report shows where it went."""
     with _lock:
-        return {f"{k[3]} ({k[4]})": c.meta.endpoint_url for k, c in sorted(_clients.items(), key=str)}
+        return {f"{k[5]} ({k[6]})": c.meta.endpoint_url for k, c in sorted(_clients.items(), key=str)}
 
 
-def _instrument(client, cap: int | None) -> None:
+def _instrument(client, sem: threading.BoundedSemaphore | None, section: str, env: config.Environment) -> None:
     events = client.meta.events
     service = client.meta.service_model.service_id.hyphenize()
     events.register_first(f"needs-retry.{service}", _dead_endpoint_fails_fast)
     events.register("before-call", _started)
     events.register("after-call", _elapsed)
-    if cap:
-        sem = threading.BoundedSemaphore(cap)
+    if sem is not None:
         events.register("before-send", lambda **_: sem.acquire() and None)
         events.register("response-received", lambda **_: sem.release())
+    recorder = os.environ.get("OPSPROOF_RECORD_CALLS")
+    if recorder:
+        record_calls(client, section, recorder)
+
+
+def record_calls(client, section: str, path: str) -> None:
+    """Append one JSON line per API call this client makes to ``path`` (OPSPROOF_RECORD_CALLS): which section
+    called which operation, and its paging tokens, so a test can compare the calls with the IAM policies
+    (opsproof/iam.py) or check that every page was read. Shared by every process of a run (O_APPEND lines)."""
+    import json
+
+    import jmespath
+
+    service = client.meta.service_model.service_name
+    try:
+        pagination = client._loader.load_service_model(service, "paginators-1",
+                                                       client.meta.service_model.api_version)["pagination"]
+    except Exception:  # noqa: BLE001 (a service without paginators)
+        pagination = {}
+
+    def params(params=None, context=None, **_):
+        if context is not None and params is not None:
+            context["opsproof_params"] = params
+
+    def write(model=None, parsed=None, context=None, **_):
+        op = model.name
+        p = pagination.get(op, {})
+        sent = (context or {}).get("opsproof_params") or {}
+        err = (parsed or {}).get("Error", {}).get("Code")
+        tokens_in = {t: sent[t] for t in _as_list(p.get("input_token")) if sent.get(t) is not None}
+        tokens_out = {}
+        if parsed and not err:
+            for expr in _as_list(p.get("output_token")):
+                value = jmespath.search(expr, parsed)
+                if value not in (None, ""):
+                    tokens_out[expr] = value
+            if p.get("more_results") and not jmespath.search(p["more_results"], parsed):
+                tokens_out = {}
+        line = {"service": service, "operation": op, "section": section, "region": client.meta.region_name,
+                "error": err, "paginated": bool(p), "token_in": tokens_in or None, "token_out": tokens_out or None,
+                "pid": os.getpid()}
+        with open(path, "a") as f:
+            f.write(json.dumps(line, default=str) + "\n")
+
+    client.meta.events.register("before-parameter-build", params)
+    client.meta.events.register("after-call", write)
+
+
+def _as_list(v):
+    return v if isinstance(v, list) else ([v] if v else [])
 
 
 def _dead_endpoint_fails_fast(attempts=0, caught_exception=None, **_):

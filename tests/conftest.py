@@ -71,6 +71,12 @@ class CheckRun:
     result: pytest.RunResult | None = None
     """The pytester RunResult (fnmatch_lines, assert_outcomes) when run through pytester."""
 
+    def aws_calls(self) -> list[dict]:
+        """The AWS calls the run recorded (the healthy run records them): service, operation, section, region,
+        error, paginated, token_in, token_out, pid."""
+        path = self.out / "aws-calls.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
     def _find(self, check: str) -> list[dict]:
         found = [c for c in self.record["checks"] if c["nodeid"].split("::")[-1].split("[")[0] == check]
         assert found, f"{check} did not run; ran: {[c['nodeid'] for c in self.record['checks']]}\n" \
@@ -116,14 +122,18 @@ def _record(out: Path, ret: int) -> dict:
 def healthy(sandbox, tmp_path_factory) -> CheckRun:
     """Every non-destructive check, run once on the healthy sandbox."""
     out = tmp_path_factory.mktemp("healthy")
+    # Every AWS call the run makes, one JSON line each (opsproof.connect.record_calls): CheckRun.aws_calls().
+    calls = {"OPSPROOF_RECORD_CALLS": str(out / "aws-calls.jsonl")}
     proc = subprocess.run(checks_command(out, "checks", "-m", "not destructive"), cwd=ROOT, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, env={**os.environ, **calls})
     return CheckRun(proc.returncode, proc.stdout + proc.stderr, _record(out, proc.returncode), out)
 
 
 @pytest.fixture
-def run_checks(sandbox, pytester):
-    """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now."""
+def run_checks(sandbox, pytester, monkeypatch):
+    """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now (its AWS calls
+    recorded: CheckRun.aws_calls())."""
+    monkeypatch.setenv("OPSPROOF_RECORD_CALLS", str(pytester.path / "aws-calls.jsonl"))
 
     def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)

@@ -50,7 +50,7 @@ def test_no_drill_instance_left_behind(env, aws, evidence):
     """No restore drill instance is left running (runbook: "Clean up test instance"): none carries the drill tag or
     the drill name prefix."""
     d = env.backups.drill
-    found = backups.drill_instances(aws("rds"), d.instance_prefix, d.tag_key, d.tag_value)
+    found = backups.drill_instances(aws("rds", "backups"), d.instance_prefix, d.tag_key, d.tag_value)
     evidence.table("drill instances", [vars(x) for x in found])
     assert not found, (f"{len(found)} restore drill instance(s) left behind: "
                        + ", ".join(f"{x.id} ({x.status}, {x.age_h:.0f} h old, "

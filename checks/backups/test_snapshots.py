@@ -19,7 +19,7 @@ def _instances(env):
 def test_latest_automated_snapshot_is_recent(env, aws, evidence):
     """The latest automated snapshot of each database instance is available and younger than 24 hours."""
     b = env.backups
-    client = aws("rds")
+    client = aws("rds", "backups")
     problems, rows = [], []
     for inst in _instances(env):
         snaps = backups.snapshots(client, inst, "automated")
@@ -48,8 +48,8 @@ def test_backup_retention_is_enough(env, aws, evidence):
     want = env.backups.min_retention_days
     rows, short = [], []
     for inst in _instances(env):
-        i = rds.instance(aws("rds"), inst)
-        assert i is not None, f"RDS instance {inst} not found in {env.aws.region}"
+        i = rds.instance(aws("rds", "backups"), inst)
+        assert i is not None, f"RDS instance {inst} not found in {env.aws_target('backups').region}"
         rows.append({"instance": inst, "backup_retention_days": i.backup_retention_days})
         if i.backup_retention_days < want:
             short.append(f"{inst} keeps automated backups {i.backup_retention_days} day(s)")
@@ -63,7 +63,7 @@ def test_snapshots_are_encrypted(env, aws, evidence):
     """Every snapshot of each database instance, automated and manual, is encrypted at rest."""
     if not env.backups.require_encryption:
         pytest.skip("backups.require_encryption = false")
-    client = aws("rds")
+    client = aws("rds", "backups")
     plain, total = [], 0
     for inst in _instances(env):
         snaps = backups.snapshots(client, inst)
@@ -80,7 +80,7 @@ def test_pre_window_snapshot_exists(env, aws, evidence):
     """Before a window a manual snapshot of each database instance was taken within the last 24 hours and is
     available (python -m actions snapshot --apply)."""
     b = env.backups
-    client = aws("rds")
+    client = aws("rds", "backups")
     missing, rows = [], []
     for inst in _instances(env):
         manual = [s for s in backups.snapshots(client, inst, "manual")]

@@ -19,8 +19,8 @@ def served_endpoints(env) -> list[tls.Served]:
 @pytest.fixture(scope="session")
 def acm_inventory(env, aws) -> dict[str, list[acm.Certificate]]:
     """{region: every ACM certificate there, described}: the [aws] region and each configured entry's."""
-    regions = {env.aws.region} | {a.region for a in env.certificates.acm if a.region}
-    return {r: acm.certificates(aws("acm", r)) for r in sorted(regions)}
+    regions = {env.aws_target("certificates").region} | {a.region for a in env.certificates.acm if a.region}
+    return {r: acm.certificates(aws("acm", "certificates", r)) for r in sorted(regions)}
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def judged_certificates(env, acm_inventory) -> tuple[list[tuple[acm.Certificate,
     seen: dict[str, tuple[acm.Certificate, object]] = {}
     missing = []
     for entry in env.certificates.acm:
-        region = entry.region or env.aws.region
+        region = entry.region or env.aws_target("certificates").region
         found = acm.resolve(acm_inventory.get(region, []), entry.certificate)
         if not found:
             missing.append(f"{entry.certificate} ({region})")

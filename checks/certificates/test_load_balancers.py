@@ -16,7 +16,7 @@ def _short(arn: str | None) -> str:
 @pytest.fixture(scope="module")
 def configured_listeners(env, aws):
     """[(configuration entry, the listener on its port or None)]."""
-    elb = aws("elbv2")
+    elb = aws("elbv2", "certificates")
     out = []
     for entry in env.certificates.load_balancers:
         found = [l for l in acm.listeners(elb, entry.load_balancer) if l.port == entry.port]
@@ -32,7 +32,7 @@ def test_alb_listeners_serve_expected_certificates(env, configured_listeners, ac
     ACM certificate the configuration names (certificates.load_balancers)."""
     if not configured_listeners:
         pytest.skip("no certificates.load_balancers configured")
-    certs = acm_inventory.get(env.aws.region, [])
+    certs = acm_inventory.get(env.aws_target("certificates").region, [])
     by_arn = {c.arn: c for c in certs}
     rows, bad = [], []
     for entry, l in configured_listeners:
@@ -91,7 +91,7 @@ def test_cloudfront_uses_its_acm_certificate(env, aws, acm_inventory, evidence):
     c = env.certificates
     if not c.cloudfront:
         pytest.skip("no certificates.cloudfront configured")
-    cf = aws("cloudfront")
+    cf = aws("cloudfront", "certificates")
     certs = acm_inventory.get("us-east-1") or []
     by_arn = {x.arn: x for x in certs}
     floor = CLOUDFRONT_PROTOCOLS.index(c.cloudfront_min_protocol)

@@ -13,14 +13,14 @@ def test_parameters_match_instance_class(env, aws, db, evidence):
     """Parameters (shared_buffers, effective_cache_size, work_mem, maintenance_work_mem, max_connections,
     random_page_cost) match the recommended values for the instance class, and no change waits for a reboot."""
     p = env.database.parameters
-    inst = pg_params.instance(aws("rds"), env.rds.instance_id)
+    inst = pg_params.instance(aws("rds", "rds"), env.rds.instance_id)
     evidence.table("instance", [inst])
     recommended = p.recommended.get(inst.instance_class)
     assert recommended is not None, (
         f"no recommended values for instance class {inst.instance_class} of {inst.id}: add "
         f"[database.parameters.recommended.\"{inst.instance_class}\"] (known: {', '.join(p.recommended)})")
     names = list(recommended)
-    group = pg_params.group_values(aws("rds"), inst.parameter_group, names)
+    group = pg_params.group_values(aws("rds", "rds"), inst.parameter_group, names)
     running = pg_params.live(db, names)
     memory = p.instance_memory_gib.get(inst.instance_class)
     review = pg_params.review(recommended, group, running if p.check_live else None,

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.database]
 def test_rds_instance_is_available(env, aws, evidence):
     """The RDS instance exists and its status is 'available'."""
     want = env.rds.instance_id
-    inst = rds.instance(aws("rds"), want)
-    assert inst is not None, f"RDS instance {want} not found in {env.aws.region}"
+    inst = rds.instance(aws("rds", "rds"), want)
+    assert inst is not None, f"RDS instance {want} not found in {env.aws_target('rds').region}"
     evidence.table("RDS instance", [inst])
     assert inst.status == "available", f"RDS instance {inst.id} is {inst.status!r}, not 'available'"

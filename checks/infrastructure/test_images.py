@@ -16,10 +16,10 @@ def deployed_images(env, aws):
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
         pytest.skip(f"{env.file} has no [services.ecs] services: no deployed images to look at")
-    by_image = probe.deployed_images(aws("ecs"), cfg.cluster, [s.name for s in cfg.services])
+    by_image = probe.deployed_images(aws("ecs", "infrastructure"), cfg.cluster, [s.name for s in cfg.services])
     images = env.infrastructure.images
     now = dt.datetime.now(dt.timezone.utc)
-    return [probe.image_facts(lambda region: aws("ecr", region), probe.parse_image(image), services,
+    return [probe.image_facts(lambda region: aws("ecr", "infrastructure", region), probe.parse_image(image), services,
                               images.created_annotation, images.base_annotation, now)
             for image, services in by_image.items()]
 

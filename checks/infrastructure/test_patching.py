@@ -17,7 +17,7 @@ def test_patch_baseline_matches_runbook(env, aws, evidence):
     patch group's baseline."""
     cfg = env.infrastructure.patching
     want = cfg.baseline
-    ssm = aws("ssm")
+    ssm = aws("ssm", "infrastructure")
     b = probe.baseline(ssm, want.name)
     assert b is not None, f"patch baseline {want.name} does not exist (infrastructure.patching.baseline.name)"
     group_baseline = probe.baseline_for_group(ssm, cfg.patch_group, want.operating_system)
@@ -46,7 +46,7 @@ def test_patch_baseline_matches_runbook(env, aws, evidence):
 def test_patch_window_matches_runbook(env, aws, evidence):
     """The patching maintenance window is cron(0 4 ? * SUN *), 4 hours, cutoff 1 hour, enabled."""
     want = env.infrastructure.patching.window
-    w = probe.window(aws("ssm"), want.name)
+    w = probe.window(aws("ssm", "infrastructure"), want.name)
     assert w is not None, f"maintenance window {want.name} does not exist (infrastructure.patching.window.name)"
     evidence.table("maintenance window", [w])
     problems = []
@@ -64,7 +64,7 @@ def test_patch_window_matches_runbook(env, aws, evidence):
 
 def _states(env, aws, evidence):
     cfg = env.infrastructure.patching
-    states = probe.patch_group_states(aws("ssm"), aws("ec2"), cfg.patch_group)
+    states = probe.patch_group_states(aws("ssm", "infrastructure"), aws("ec2", "infrastructure"), cfg.patch_group)
     evidence.table(f"patch states of {cfg.patch_group}", states)
     assert len(states) >= cfg.min_instances, (
         f"patch group {cfg.patch_group} has {len(states)} managed instance(s), fewer than "

@@ -14,7 +14,7 @@ def secret_infos(env, aws):
     """[(configured secret, what Secrets Manager says or None when it has no such secret)]."""
     if not env.secrets.items:
         pytest.skip("no secrets.items configured")
-    return [(s, probe.describe(aws("secretsmanager", s.region), s.name)) for s in env.secrets.items]
+    return [(s, probe.describe(aws("secretsmanager", "secrets", s.region), s.name)) for s in env.secrets.items]
 
 
 def _missing(infos):
@@ -79,7 +79,7 @@ def test_database_secrets_connect(env, aws, evidence):
         pytest.skip("no secrets.items of kind 'database'")
     results = []
     for s in wanted:
-        sm = aws("secretsmanager", s.region)
+        sm = aws("secretsmanager", "secrets", s.region)
         try:
             value = probe.value_of(sm, s.name)
         except sm.exceptions.ResourceNotFoundException:

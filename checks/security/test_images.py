@@ -18,7 +18,7 @@ def deployed(env, aws):
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
         pytest.skip(f"{env.file} has no [services.ecs] services")
-    return ecs.deployed_images(aws("ecs"), cfg.cluster, [s.name for s in cfg.services])
+    return ecs.deployed_images(aws("ecs", "security"), cfg.cluster, [s.name for s in cfg.services])
 
 
 @pytest.mark.post_maintenance
@@ -32,7 +32,7 @@ def test_deployed_images_have_no_critical_findings(env, aws, deployed, evidence)
     rows, waived, bad = [], [], []
     for image, services in sorted(deployed.items()):
         ref = ecs.parse_image(image)
-        scan = images.scan_findings(aws("ecr", ref.ecr_region or env.aws.region), ref)
+        scan = images.scan_findings(aws("ecr", "security", ref.ecr_region), ref)
         rows.append({"image": ref.short, "services": ", ".join(services), "scan": scan.status,
                      "scanned (days ago)": scan.age_days, "counts": scan.counts})
         if not scan.finished:  # ACTIVE (enhanced scanning) is finished: judged by its findings

@@ -23,7 +23,7 @@ def ecs_cfg(env):
 
 def _look(aws, cfg, ok, with_images=False):
     names = [s.name for s in cfg.services]
-    return eventually(lambda: probe.services(aws("ecs"), cfg.cluster, names, cfg.rollback_lookback, with_images),
+    return eventually(lambda: probe.services(aws("ecs", "services"), cfg.cluster, names, cfg.rollback_lookback, with_images),
                       ok=lambda found: all(ok(s) for s in found), timeout_s=cfg.settle_s, every_s=cfg.settle_every_s)
 
 
@@ -58,7 +58,7 @@ def test_ecs_services_finished_rollout(aws, ecs_cfg, evidence):
 @pytest.mark.nightly
 def test_ecs_services_not_rolled_back(aws, ecs_cfg, evidence):
     """No deployment failed and no circuit breaker rolled a service back (within services.ecs.rollback_lookback)."""
-    found = probe.services(aws("ecs"), ecs_cfg.cluster, [s.name for s in ecs_cfg.services],
+    found = probe.services(aws("ecs", "services"), ecs_cfg.cluster, [s.name for s in ecs_cfg.services],
                            ecs_cfg.rollback_lookback, with_images=False)
     evidence.table("deployments", _deployments(found))
     evidence.table("rollback events", [{"service": s.name, "at": e.at, "message": e.message}
@@ -89,7 +89,7 @@ def test_ecs_services_run_their_minimum(aws, ecs_cfg, evidence):
     MinCapacity, else 1): a service scaled to 0 runs all it is asked to, and serves nothing."""
     names = [s.name for s in ecs_cfg.services]
     configured = {s.name: s.min_running for s in ecs_cfg.services}
-    scaling = probe.scaling_minimums(aws("application-autoscaling"), ecs_cfg.cluster, names)
+    scaling = probe.scaling_minimums(aws("application-autoscaling", "services"), ecs_cfg.cluster, names)
     out = _look(aws, ecs_cfg, lambda s: s.running >= probe.minimums([s], configured, scaling)[0].minimum)
     judged = probe.minimums(out.value, configured, scaling)
     evidence.table("services", [m.row() for m in judged])
@@ -107,7 +107,7 @@ def test_ecs_services_run_expected_image(aws, ecs_cfg, evidence):
     wanted = {s.name: s.image or ecs_cfg.expected_tag for s in ecs_cfg.services}
     if not any(wanted.values()):
         pytest.skip("neither services.ecs.expected_tag nor a service's image is set")
-    found = probe.services(aws("ecs"), ecs_cfg.cluster, list(wanted), with_images=True)
+    found = probe.services(aws("ecs", "services"), ecs_cfg.cluster, list(wanted), with_images=True)
     rows, bad = [], []
     for s in found:
         expected = wanted[s.name]

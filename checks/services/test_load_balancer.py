@@ -16,7 +16,7 @@ def test_load_balancer_targets_healthy(env, aws, evidence):
     cfg = env.services.load_balancing
     if not cfg.target_groups:
         pytest.skip(f"{env.file} lists no services.load_balancing.target_groups")
-    elb = aws("elbv2")
+    elb = aws("elbv2", "services")
     # after a deploy the old tasks' targets drain for the deregistration delay, then are gone: wait for them
     look = eventually(lambda: [t for name in cfg.target_groups for t in elbv2.target_health(elb, name)],
                       ok=lambda ts: not any(t.settling for t in ts), timeout_s=cfg.settle_s,

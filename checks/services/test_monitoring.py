@@ -24,7 +24,7 @@ def test_no_alarm_firing(env, aws, watch, evidence):
     cfg = env.services.monitoring
     if not (cfg.alarms or cfg.alarm_prefixes):
         pytest.skip(f"{env.file} has no services.monitoring alarms")
-    cw = aws("cloudwatch")
+    cw = aws("cloudwatch", "services")
     started = dt.datetime.now(dt.timezone.utc)
     found, missing = probe.alarms(cw, cfg.alarms, cfg.alarm_prefixes)
     evidence.table("alarms", found)

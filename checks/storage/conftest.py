@@ -13,8 +13,8 @@ from opsproof.probes import storage
 def buckets(env, aws):
     """(source client, source bucket, replica client, replica bucket), both buckets answering HeadBucket."""
     s = env.storage
-    src = aws("s3", s.source_region or env.aws.region)
-    dst = aws("s3", s.replica_region)
+    src = aws("s3", "storage.source")
+    dst = aws("s3", "storage.replica")
     storage.reachable(src, s.source_bucket)
     storage.reachable(dst, s.replica_bucket)
     return src, s.source_bucket, dst, s.replica_bucket
@@ -27,8 +27,8 @@ def survey(env, buckets):
     _, source, _, replica = buckets
     p, smp = s.parity, s.sample
     # Clients of its own: their responses' timestamps are parsed the fast way (storage.fast_timestamps).
-    src = storage.fast_timestamps(connect.aws_client(env, "s3", s.source_region or env.aws.region))
-    dst = storage.fast_timestamps(connect.aws_client(env, "s3", s.replica_region))
+    src = storage.fast_timestamps(connect.aws_client(env, "s3", "storage.source"))
+    dst = storage.fast_timestamps(connect.aws_client(env, "s3", "storage.replica"))
     return storage.parity(src, source, dst, replica, prefix=p.prefix, sla=dt.timedelta(minutes=p.sla_min),
                           max_culprits=p.max_culprits, page_size=p.page_size, queue_pages=p.queue_pages,
                           etag_is_md5=p.etag_is_md5, verify_max_objects=p.verify_max_objects,

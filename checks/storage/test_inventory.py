@@ -18,7 +18,7 @@ def test_inventory_reports_match(env, aws, evidence):
     inv = s.inventory
     if inv is None:
         pytest.skip("storage.inventory is not set")
-    s3 = aws("s3", inv.region or env.aws.region)
+    s3 = aws("s3", "storage.inventory")
     try:
         src = storage_inventory.latest_report(s3, inv.bucket, inv.prefix, s.source_bucket, inv.source_config_id)
         dst = storage_inventory.latest_report(s3, inv.bucket, inv.prefix, s.replica_bucket, inv.replica_config_id)
@@ -29,7 +29,7 @@ def test_inventory_reports_match(env, aws, evidence):
     stale = [r for r in (src, dst) if r.age_h > inv.max_age_h]
     assert not stale, "; ".join(f"the newest inventory of {r.bucket} ({r.manifest_key}) is {r.age_h:.0f} h old"
                                 for r in stale) + f", more than storage.inventory.max_age_h = {inv.max_age_h:g}"
-    kms = s.parity.etag_is_md5 == "never" or storage.kms_default(aws("s3", s.source_region or env.aws.region),
+    kms = s.parity.etag_is_md5 == "never" or storage.kms_default(aws("s3", "storage.source"),
                                                                  s.source_bucket)
     result = storage_inventory.diff_reports(s3, src, dst, sla=dt.timedelta(minutes=s.parity.sla_min),
                                             max_culprits=s.parity.max_culprits, kms=kms, max_files=inv.max_files)

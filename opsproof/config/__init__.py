@@ -26,12 +26,14 @@ from .secrets import Secrets
 from .security import Security
 from .services import Api, Services
 from .storage import Storage
+from .target import KEYS as _TARGET_KEYS, AwsTarget, KeyProblem, Resolved, resolve as _resolve
 from .timeouts import Timeouts
 from .window import Window
 
 __all__ = [
     "Api",
     "Aws",
+    "AwsTarget",
     "Backups",
     "Capacity",
     "Certificates",
@@ -42,6 +44,7 @@ __all__ = [
     "Hosts",
     "Infrastructure",
     "Rds",
+    "Resolved",
     "Sandbox",
     "Secrets",
     "Security",
@@ -54,6 +57,9 @@ __all__ = [
 ]
 
 ENV_DIR = ROOT / "environments"
+AWS_SECTIONS = ("aws", "rds", "backups", "storage.source", "storage.replica", "storage.inventory", "certificates",
+                "secrets", "security", "services", "infrastructure", "capacity", "window")
+"""Every place AWS calls are made from: each has its own region and credentials (opsproof/config/target.py)."""
 
 
 class Environment(Section):
@@ -123,6 +129,26 @@ class Environment(Section):
     def is_sandbox(self) -> bool:
         return self.kind == "sandbox"
 
+    def aws_target(self, section: str = "aws") -> Resolved:
+        """Where a section's AWS calls go (region, credentials, the account they must be in): the section's own
+        keys, else [aws]'s. ``section`` is a top-level section name, or storage.source / storage.replica /
+        storage.inventory."""
+        if section in ("storage.source", "storage.replica"):
+            side = section.split(".")[1] + "_"
+            own = {k: getattr(self.storage, side + k) for k in _TARGET_KEYS}
+        elif section == "storage.inventory":
+            inv = self.storage.inventory
+            own = {k: getattr(inv, k) for k in _TARGET_KEYS} if inv else {}
+        elif section == "aws" or isinstance(getattr(self, section, None), AwsTarget):
+            own = {k: getattr(getattr(self, section), k) for k in _TARGET_KEYS}
+        else:
+            raise ValueError(f"{section!r} is not an AWS section (one of: {', '.join(AWS_SECTIONS)})")
+        return _resolve(section, own, self.aws)
+
+    def aws_targets(self) -> dict[str, Resolved]:
+        """Every AWS section's resolved target."""
+        return {s: self.aws_target(s) for s in AWS_SECTIONS}
+
 
 def env_name(explicit: str | None = None) -> str:
     """--env, else OPSPROOF_ENV, else the sandbox."""
@@ -165,6 +191,9 @@ def load(name: str | None = None, env_dir: Path | None = None) -> Environment:
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
         # A rule of the whole file (what a kind requires) names its key in its own message.
         where = f"{key}: " if key else ""
+        problem = err.get("ctx", {}).get("error")
+        if isinstance(problem, KeyProblem):
+            where = f"{key}.{problem.key}: " if key else f"{problem.key}: "
         raise ConfigError(f"{shown}: {where}{_message(err)}{more}") from None
 
 

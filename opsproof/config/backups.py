@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 
 from .base import Port, Section
+from .target import AwsTarget
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
 
@@ -153,7 +154,7 @@ class Logical(Section):
     scratch: Scratch | None = None
 
 
-class Backups(Section):
+class Backups(AwsTarget):
     """Backup validation: RDS snapshots, the monthly restore drill, logical dumps."""
 
     instances: list[str] = []

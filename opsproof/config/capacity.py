@@ -13,6 +13,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
     model_validator
 
 from .base import Section
+from .target import AwsTarget
 
 GIB = 1 / 1024 ** 3
 MIB = 1 / 1024 ** 2
@@ -218,7 +219,7 @@ class Budget(Section):
 
 
 # ---- the section -----------------------------------------------------------------------------------------------------
-class Capacity(Section):
+class Capacity(AwsTarget):
     """Capacity planning: metrics, forecast horizons, thresholds."""
 
     lookback_days: PositiveInt = 30

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import PositiveFloat, PositiveInt, field_validator, model_validator
 
 from .base import Port, Section
+from .target import AwsTarget
 
 TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 """Protocol names as Python's ssl and OpenSSL report them, oldest first."""
@@ -98,7 +99,7 @@ class Renewal(Section):
     """Runbook: "Delete old certificate after 30 days"."""
 
 
-class Certificates(Section):
+class Certificates(AwsTarget):
     endpoints: list[Endpoint] = []
     ca_file: Path | None = None
     """Verify served chains against this bundle instead of the system trust store (relative to the project)."""

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator
 
 from .base import Section
+from .target import AwsTarget
 
 SEVERITIES = ("Critical", "Important", "Medium", "Low", "None")
 SCAN_SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
@@ -107,7 +108,7 @@ class Terraform(Section):
         return v
 
 
-class Infrastructure(Section):
+class Infrastructure(AwsTarget):
     patching: Patching = Patching()
     images: Images = Images()
     terraform: Terraform = Terraform()

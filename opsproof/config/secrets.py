@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import PositiveFloat, PositiveInt, field_validator
 
 from .base import Section
+from .target import AwsTarget
 
 
 class Secret(Section):
@@ -61,7 +62,7 @@ class Rotation(Section):
         return v
 
 
-class Secrets(Section):
+class Secrets(AwsTarget):
     """Secrets Manager secrets and their maximum ages."""
 
     items: list[Secret] = []

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import PositiveFloat, PositiveInt, field_validator
 
 from .base import Section
+from .target import AwsTarget
 
 SEVERITIES = ("info", "low", "moderate", "high", "critical")
 """Severity levels, lowest first. npm's names; ECR's INFORMATIONAL/LOW/MEDIUM/HIGH/CRITICAL map onto them."""
@@ -97,7 +98,7 @@ class Images(Section):
         return _severity(v)
 
 
-class Security(Section):
+class Security(AwsTarget):
     python: DependencyAudit | None = None
     node: DependencyAudit | None = None
     images: Images = Images()

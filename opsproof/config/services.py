@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, HttpUrl, NonNegativeFloat, Positive
     model_validator
 
 from .base import Section
+from .target import AwsTarget
 from .window import PositiveDuration
 
 
@@ -151,7 +152,7 @@ class Monitoring(Section):
         return self
 
 
-class Services(Section):
+class Services(AwsTarget):
     api: Api | None = None
     smoke: Smoke = Smoke()
     ecs: Ecs | None = None

@@ -11,9 +11,10 @@ with every threshold's default.
 import re
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from .base import Section
+from .target import AccountId, AwsTarget, RoleArn, check_credentials
 
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
 
@@ -91,7 +92,7 @@ class Sample(Section):
     """HeadObject calls in flight at once."""
 
 
-class Inventory(Section):
+class Inventory(AwsTarget):
     """For buckets too large to list in a window: S3 Inventory reports of both buckets, diffed with DuckDB here (or
     the same SQL on Athena; docs/backups.md)."""
 
@@ -101,8 +102,6 @@ class Inventory(Section):
     """The inventory configurations' destination prefix: reports are under <prefix>/<bucket>/<config_id>/."""
     source_config_id: str = "daily"
     replica_config_id: str = "daily"
-    region: str | None = None
-    """Region of the inventory bucket (default: [aws] region)."""
     max_age_h: PositiveFloat = 48.0
     """The newest report of each bucket must be younger than this (inventories are daily)."""
     max_files: PositiveInt = 1000
@@ -115,8 +114,20 @@ class Storage(Section):
     source_bucket: str = "ai-film-studio-media-prod"
     source_region: str | None = None
     """Default: [aws] region."""
+    source_profile: str | None = None
+    source_role_arn: RoleArn | None = None
+    source_external_id: str | None = None
+    source_account_id: AccountId | None = None
+    """The source bucket's credentials and account (default: [aws]'s), as any section's region/profile/role_arn/
+    external_id/account_id."""
     replica_bucket: str = "ai-film-studio-media-dr-usw2"
     replica_region: str = "us-west-2"
+    replica_profile: str | None = None
+    replica_role_arn: RoleArn | None = None
+    replica_external_id: str | None = None
+    replica_account_id: AccountId | None = None
+    """The DR bucket's credentials and account: a DR bucket in another account names the role to read it with
+    (replica_role_arn) and that account (replica_account_id); default: [aws]'s."""
     replication: Replication = Replication()
     parity: Parity = Parity()
     sample: Sample = Sample()
@@ -124,3 +135,9 @@ class Storage(Section):
     """Set to diff S3 Inventory reports (nightly) in addition to, or instead of, listing the buckets."""
     list_parity: bool = True
     """Run the listing parity (turn off for buckets too large to list, and use [storage.inventory])."""
+
+    @model_validator(mode="after")
+    def _one_way_each_side(self):
+        check_credentials(self, "source_")
+        check_credentials(self, "replica_")
+        return self

@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, HttpUrl, NonNegativeFloat, Positive
     model_validator
 
 from .base import Section
+from .target import AwsTarget
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[dhms])+$")
@@ -189,7 +190,7 @@ RUNBOOK_TASKS = [
 ]
 
 
-class Window(Section):
+class Window(AwsTarget):
     """The maintenance schedule and window runner."""
 
     schedule: Schedule = Schedule()

@@ -184,6 +184,9 @@ BROKEN = {
     "bad duration": (b'kind = "aws"\n[aws]\naccount_id = "123456789012"\n[window]\nprepare_lead = "soonish"\n',
                      "window.prepare_lead"),
     "bad toml": (b'kind = "aws\n', "not valid TOML"),
+    "section with profile and role": (b'kind = "aws"\n[aws]\naccount_id = "123456789012"\n[storage]\n'
+                                      b'replica_profile = "dr"\nreplica_role_arn = "arn:aws:iam::210987654321:role/r"\n',
+                                      "storage.replica_role_arn: set replica_profile or replica_role_arn, not both"),
     "internal key": (b'kind = "aws"\nsource = "/etc"\n[aws]\naccount_id = "123456789012"\n', "source: unknown key"),
 }
 
