@@ -18,7 +18,8 @@ def test_sequences_are_far_from_their_end(env, db, evidence):
     evidence.value("sequences (one row per column fed)", len(rows))
     evidence.table("most used sequences", [
         {"sequence": s.name, "type": s.type, "column": s.column, "column type": s.column_type,
-         "last_value": s.last_value, "ends at": s.end, "used %": s.used_percent, "column ends first": s.column_ends_first}
+         "last_value": s.last_value, "ends at": s.end, "used %": s.used_percent,
+         "column ends first": s.column_ends_first}
         for s in sorted(rows, key=lambda s: -s.used_percent)[:20]])
     bad = pg_sequences.past(rows, limit)
     assert not bad, (

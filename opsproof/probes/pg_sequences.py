@@ -9,7 +9,8 @@ it feeds, found in the catalog rather than by parsing defaults: serial and ident
 from the sequence to the column) and any DEFAULT nextval(...) (the pg_attrdef entry depends on the sequence).
 
     >>> [str(f) for f in past(sequences(conn), max_percent=75)]
-    ['public.job_events_id_seq (bigint) feeds public.job_events.id (integer): 93.1% used, last_value 2000000000 of 2147483647']
+    ['public.job_events_id_seq (bigint) feeds public.job_events.id (integer): 93.1% used, last_value 2000000000 of
+      2147483647 (the column ends first) (past 75%)']
 
 Reads catalogs and each sequence's last value (pg_sequence_last_value, no table scan).
 """
