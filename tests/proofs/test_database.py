@@ -106,7 +106,8 @@ def test_transaction_ids_are_far_from_wraparound(healthy, broken):
     healthy.assert_passed("test_transaction_ids_are_far_from_wraparound")
     run = broken("xid-wraparound-risk", "checks/database/test_wraparound.py")
     run.assert_failed("test_transaction_ids_are_far_from_wraparound", "aifilmstudio xid age",
-                      "prepared transaction 'opsproof-fault-forgotten'")
+                      "prepared transaction 'opsproof-fault-forgotten'",
+                      "ROLLBACK PREPARED 'opsproof-fault-forgotten' in database aifilmstudio")
 
 
 def test_no_forgotten_prepared_transactions(healthy, broken, also_broken):
