@@ -42,11 +42,13 @@ feeds AS (  -- serial / identity: the sequence depends on the column
   UNION  -- DEFAULT nextval('seq'): the column's default depends on the sequence
   SELECT d.refobjid, ad.adrelid, ad.adnum
   FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+  JOIN pg_class pr ON pr.oid = ad.adrelid AND NOT pr.relispartition  -- a partition repeats its parent's default
   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
 )
 SELECT seqs.name, seqs.type, seqs.seqmin, seqs.seqmax, seqs.seqincrement, seqs.seqcycle, seqs.readable,
        CASE WHEN seqs.readable THEN pg_sequence_last_value(seqs.oid) END,
-       format('%I.%I.%I', rn.nspname, r.relname, a.attname), format_type(a.atttypid, NULL)
+       CASE WHEN a.attname IS NOT NULL THEN format('%I.%I.%I', rn.nspname, r.relname, a.attname) END,
+       format_type(a.atttypid, NULL)
 FROM seqs
 LEFT JOIN feeds f ON f.seq = seqs.oid
 LEFT JOIN pg_class r ON r.oid = f.rel

@@ -203,3 +203,26 @@ def test_a_never_analyzed_table_is_judged_by_its_real_size(sandbox):
     finally:
         with lifecycle.lock(sandbox):
             faults.heal(sandbox, "table-never-analyzed")
+
+
+def test_sequences_find_every_column_they_feed(sandbox):
+    """Identity columns, serials on partitioned tables (once, not per partition), sequences feeding nothing, and
+    descending ones, read from a real catalog (in a transaction rolled back)."""
+    with sandbox.admin(autocommit=False) as c:
+        c.execute("CREATE TABLE zz_ident (id smallint GENERATED ALWAYS AS IDENTITY, v int)")
+        c.execute("CREATE TABLE zz_part (id serial, at date) PARTITION BY RANGE (at)")
+        c.execute("CREATE TABLE zz_part_1 PARTITION OF zz_part FOR VALUES FROM ('2020-01-01') TO ('2030-01-01')")
+        c.execute("CREATE SEQUENCE zz_free; CREATE SEQUENCE zz_down INCREMENT -1")
+        c.execute("SELECT setval('zz_ident_id_seq', 30000), nextval('zz_down')")
+        rows = {s.name: s for s in pg_sequences.sequences(c) if ".zz_" in s.name}
+        c.rollback()
+    assert sorted(rows) == ["public.zz_down", "public.zz_free", "public.zz_ident_id_seq", "public.zz_part_id_seq"]
+    assert rows["public.zz_ident_id_seq"].column == "public.zz_ident.id" and rows["public.zz_ident_id_seq"].end == 32767
+    assert rows["public.zz_part_id_seq"].column == "public.zz_part.id"
+    assert rows["public.zz_free"].column is None and rows["public.zz_free"].used_percent == 0
+    assert rows["public.zz_down"].end == -(2 ** 63) and rows["public.zz_down"].used_percent < 0.01
+    assert [f.measured for f in pg_sequences.past(list(rows.values()), 75)] == [pytest.approx(91.56, abs=0.01)]
+    # the seed's legacy int4 key on a bigint sequence (sandbox/postgres.py) is counted to the column
+    with sandbox.admin() as c:
+        legacy = next(s for s in pg_sequences.sequences(c) if s.name == "public.job_events_id_seq")
+    assert legacy.type == "bigint" and legacy.column_type == "integer" and legacy.column_ends_first
