@@ -16,11 +16,12 @@ everything) when the extension is installed: wasted = dead tuples + free space b
 free on purpose. Only this step reads tables: at most `confirm_max_tables` of them, largest first, all within one
 time budget (each read's statement_timeout is what is left of it).
 
-A table never analyzed has no estimate at all (reltuples -1, no pg_stats): it is read like any untrusted one
-(pgstattuple_approx reads every page of a never-vacuumed table: none is all-visible, so its figure is exact), and
-when it cannot be read (no pgstattuple, or past the budget) it is `blind`: the check fails on it rather than pass a
-table nobody can judge (check_postgres's bloat action "requires that ANALYZE is run frequently" and silently skips
-such tables).
+A table with no statistics in the catalog at all (never vacuumed nor analyzed: reltuples -1 on PostgreSQL 14+,
+relpages 0 while its files hold data) has no estimate: it is read like any untrusted one (pgstattuple_approx reads
+every page of a never-vacuumed table: none is all-visible, so its figure is exact), and when it cannot be read (no
+pgstattuple, or past the budget) it is `blind`: the check fails on it rather than pass a table nobody can judge
+(check_postgres's bloat action "requires that ANALYZE is run frequently" and skips such tables). A table whose
+statistics VIEW was reset (a crash, a failover) keeps its catalog statistics: it is untrusted, not blind.
 
     >>> [(b.name, b.percent, b.basis) for b in assess(conn, min_bytes=1 << 20, confirm_from=20, ...)]
     [('public.assets', 50.3, 'pgstattuple_approx'), ('public.jobs', 2.1, 'estimate')]
@@ -35,6 +36,7 @@ ESTIMATE_SQL = """
 WITH s AS (SELECT current_setting('block_size')::int AS bs),
 t AS (
   SELECT c.oid, n.nspname, c.relname, c.relpages::int8 AS relpages, greatest(c.reltuples, 0)::float8 AS reltuples,
+         c.reltuples < 0 OR c.relpages = 0 AS no_statistics,  -- above the size floor, so its files hold data
          coalesce((SELECT split_part(o, '=', 2)::int FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%%'),
                   100) AS fillfactor
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN s
@@ -64,7 +66,7 @@ est AS (
 )
 SELECT format('%%I.%%I', nspname, relname) AS name, oid::int8, pg_relation_size(oid) AS size_bytes, relpages,
        ceil(reltuples / ((s.bs - 24) * fillfactor / (tuple_bytes * 100.0)))::int8 AS expected_pages,
-       fillfactor, ncols = ncols_with_stats AND NOT has_name_column AS estimable
+       fillfactor, ncols = ncols_with_stats AND NOT has_name_column AS estimable, no_statistics
 FROM est CROSS JOIN s
 ORDER BY 3 DESC
 """
@@ -81,13 +83,13 @@ class Bloat:
     percent: float | None
     wasted_bytes: int | None
     note: str = ""
-    never_analyzed: bool = False
-    """No ANALYZE on record: without a read (pgstattuple) nothing is known about it."""
+    no_statistics: bool = False
+    """Never vacuumed nor analyzed (reltuples -1 / relpages 0): without a read nothing is known about it."""
 
     @property
     def blind(self) -> bool:
-        """Never analyzed and not read: its bloat cannot be judged."""
-        return self.never_analyzed and self.percent is None
+        """No statistics and not read: its bloat cannot be judged."""
+        return self.no_statistics and self.percent is None
 
 
 def pgstattuple_available(conn: psycopg.Connection) -> bool:
@@ -121,10 +123,9 @@ def measure(conn: psycopg.Connection, oid: int, method: str, timeout_s: float) -
 
 
 def assess(conn: psycopg.Connection, *, min_bytes: int, fresh: set[str], confirm_from: float, confirm_with: str,
-           confirm_max_tables: int, confirm_timeout_s: float, never_analyzed: set[str] = frozenset()) -> list[Bloat]:
+           confirm_max_tables: int, confirm_timeout_s: float) -> list[Bloat]:
     """Every table above min_bytes with its bloat, confirmed where it matters (see the module's docstring).
-    `fresh` names the tables whose statistics are current, `never_analyzed` those without an ANALYZE on record
-    (probes.pg_tables)."""
+    `fresh` names the tables whose statistics are current (probes.pg_tables)."""
     rows = estimates(conn, min_bytes)
     can_read = confirm_with != "none" and pgstattuple_available(conn)
     budget = confirm_max_tables
@@ -133,10 +134,10 @@ def assess(conn: psycopg.Connection, *, min_bytes: int, fresh: set[str], confirm
     for r in rows:  # largest first: the confirmation budget goes to what matters most
         est_pct = round(100.0 * max(r["relpages"] - r["expected_pages"], 0) / r["relpages"], 1) if r["relpages"] \
             else 0.0
-        never = r["name"] in never_analyzed
+        never = r["no_statistics"]
         trusted = r["estimable"] and r["name"] in fresh and not never
-        why_not = "" if trusted else ("never analyzed" if never else "statistics not fresh" if r["name"] not in fresh
-                                      else "columns without statistics")
+        why_not = "" if trusted else ("never vacuumed nor analyzed" if never else "statistics not fresh"
+                                      if r["name"] not in fresh else "columns without statistics")
         needs_reading = not trusted or est_pct >= confirm_from
         left = deadline - time.monotonic()
         if needs_reading and can_read and budget > 0 and left > 0.1:
