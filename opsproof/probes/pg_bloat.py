@@ -5,10 +5,9 @@ rows need at the table's fillfactor (the method of ioguix's pgsql-bloat-estimati
 bloat. It is only as good as the statistics, so it is TRUSTED only when the table's statistics are fresh (analyzed,
 fewer modifications since than its own analyze trigger) and every column has statistics (a role without access to
 pg_stats, or a never-analyzed column, would otherwise give silent junk; columns of type `name` are mis-sized, as
-ioguix's is_na flags). Tables below a size floor are not judged at all;
-the floor is the table's real size (pg_relation_size, a stat of its files), not relpages, which stays 0 until the
-first VACUUM or ANALYZE: a table filled and emptied by a bulk load with autovacuum off would otherwise never be
-looked at.
+ioguix's is_na flags). Tables below a size floor are not judged at all; the floor is measured on the table's real
+size (pg_relation_size, a stat of its files), not relpages, which stays 0 until the first VACUUM or ANALYZE: a table
+filled and emptied by a bulk load with autovacuum off would otherwise never be looked at.
 
 Step 2, confirmation: tables whose estimate reaches `confirm_from_percent`, and tables above the floor whose
 estimate cannot be trusted, are measured with pgstattuple_approx (skips all-visible pages) or pgstattuple (reads
