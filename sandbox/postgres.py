@@ -87,7 +87,8 @@ def init(sb: Sandbox) -> None:
             "shared_buffers = 64MB\n"
             "max_connections = 60\n"
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-            "wal_level = replica\nmax_wal_senders = 4\nmax_replication_slots = 4\n"
+            # logical, as RDS with rds.logical_replication = 1 (DMS, Debezium): logical slots and their catalog_xmin
+            "wal_level = logical\nmax_wal_senders = 4\nmax_replication_slots = 4\n"
             "track_counts = on\ntrack_activities = on\n"
             "autovacuum_naptime = 10s\n"
             "shared_preload_libraries = 'pg_stat_statements'\n"
@@ -237,12 +238,28 @@ CREATE INDEX idx_projects_user_id ON projects (user_id);
 CREATE INDEX idx_jobs_project_id ON jobs (project_id);
 CREATE INDEX idx_jobs_status_created_at ON jobs (status, created_at);
 CREATE INDEX idx_assets_project_id ON assets (project_id);
+-- Two tables from the days before PostgreSQL 10, as pg_upgrade kept them: webhooks' `serial` key is an int4 fed by
+-- an int4 sequence; job_events' int4 key is fed by a bigint sequence (every sequence was bigint then), so the column
+-- overflows at 2^31 - 1 long before its sequence looks used.
+CREATE TABLE webhooks (
+  id serial PRIMARY KEY,
+  project_id bigint NOT NULL REFERENCES projects(id),
+  url text NOT NULL
+);
+CREATE SEQUENCE job_events_id_seq AS bigint;
+CREATE TABLE job_events (
+  id integer PRIMARY KEY DEFAULT nextval('job_events_id_seq'),
+  job_id bigint NOT NULL,
+  event text NOT NULL,
+  at timestamptz NOT NULL DEFAULT now()
+);
+ALTER SEQUENCE job_events_id_seq OWNED BY job_events.id;
 """
 
 # Volumes: order of 10^5 jobs, one every 30 s over the last 42 days. The healthy sandbox has no completed job older
 # than the runbook's 90 days (as if archive-jobs ran last week); the `unarchived-jobs` fault adds some for archive-jobs
 # to move. The data ages with the sandbox: after 48 days the oldest seeded jobs pass 90 days (purge and re-seed).
-VOLUME = {"users": 5_000, "projects": 20_000, "jobs": 120_000, "assets": 40_000}
+VOLUME = {"users": 5_000, "projects": 20_000, "jobs": 120_000, "assets": 40_000, "webhooks": 500, "job_events": 2_000}
 
 DATA = """
 INSERT INTO users (email, name, plan, created_at)
@@ -264,6 +281,11 @@ INSERT INTO assets (project_id, s3_key, size_bytes, created_at)
 SELECT 1 + (g * 31) % {projects}, 'media/' || g || '/render.mp4', 1048576 + (g::bigint * 7777) % 50000000,
        now() - make_interval(mins => ({assets} - g) * 6)
 FROM generate_series(1, {assets}) g;
+INSERT INTO webhooks (project_id, url)
+SELECT 1 + (g * 37) % {projects}, 'https://hooks.example.test/' || g FROM generate_series(1, {webhooks}) g;
+INSERT INTO job_events (job_id, event, at)
+SELECT {jobs} - g / 2, (ARRAY['queued','finished'])[1 + g % 2], now() - make_interval(secs => g * 15)
+FROM generate_series(1, {job_events}) g;
 """
 
 

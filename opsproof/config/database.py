@@ -236,6 +236,48 @@ class Replication(Section):
         return v
 
 
+class Horizon(Section):
+    """What outlives every session and holds the xmin horizon back (and, for a slot, WAL on disk) until someone
+    removes it: prepared transactions and replication slots (opsproof/probes/pg_horizon.py)."""
+
+    prepared_xact_max_age_s: NonNegativeFloat = 60.0
+    """A prepared transaction older than this fails, named by its gid. A two-phase commit's coordinator commits
+    within a second of PREPARE; one prepared a minute ago was forgotten (its coordinator died). check_postgres's
+    prepared_txns warns from 1 second: on most systems any use is a mistake."""
+    inactive_slots: Literal["fail", "limits"] = "fail"
+    """"fail": every inactive slot fails (nothing consumes it: it retains WAL without bound); "limits": an inactive
+    slot fails only past slot_max_retained_wal or slot_max_xmin_age (a consumer that reconnects on a schedule)."""
+    slot_max_retained_wal: str = "1GB"
+    """Any slot, active or not, retaining more WAL than this fails (pg_wal_lsn_diff(pg_current_wal_lsn(),
+    restart_lsn)): four times replication.max_lag_bytes, so a lagging replica is named by its own check first."""
+    slot_max_xmin_age: PositiveInt = 50_000_000
+    """A slot whose xmin or catalog_xmin is older than this many transactions fails: a tenth of RDS's 500 million
+    'look' level, so the slot is named long before the wraparound check warns."""
+    slot_settle_s: NonNegativeFloat = 10.0
+    """An inactive slot is looked at again for this long before it fails (a replica restarting reconnects within
+    seconds)."""
+
+    @field_validator("slot_max_retained_wal")
+    @classmethod
+    def _size(cls, v):
+        parse_size(v)
+        return v
+
+    @property
+    def slot_max_retained_bytes(self) -> int:
+        return parse_size(self.slot_max_retained_wal)
+
+
+class Sequences(Section):
+    """Sequences and the integer keys they feed, against the share of their range already used."""
+
+    max_used_percent: float = Field(75.0, gt=0, lt=100)
+    """A sequence (or the int2/int4 column it feeds, whichever ends first) past this share of its range fails.
+    pghero flags 90%, check_postgres warns at 85% and is critical at 95%: those are alerts. This is a pre-maintenance
+    gate that must leave time to schedule the fix, ALTER COLUMN ... TYPE bigint, a rewrite of the whole table
+    (hours on a large one) in a monthly window; at 75% an int4 key still has 537 million values left."""
+
+
 # ---- the section -----------------------------------------------------------------------------------------------------
 class Database(Section):
     """Where the PostgreSQL database is and how checks and actions log in. No password here: see password_*."""
@@ -272,6 +314,8 @@ class Database(Section):
     reindex: Reindex = Reindex()
     parameters: Parameters = Parameters()
     replication: Replication = Replication()
+    horizon: Horizon = Horizon()
+    sequences: Sequences = Sequences()
 
     @model_validator(mode="after")
     def _host_when_enabled(self):

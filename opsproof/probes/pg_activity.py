@@ -138,29 +138,34 @@ class HorizonHolder:
     """How many transactions old the xmin it holds is: VACUUM cannot freeze or remove anything newer."""
     since: dt.datetime | None
     detail: str = ""
+    fix: str = ""
+    """What releases it (the statement to run once its owner agrees)."""
 
     def __str__(self) -> str:
-        return f"{self.what} (xmin age {self.xid_age})"
+        return f"{self.what} (xmin age {self.xid_age})" + (f": {self.fix}" if self.fix else "")
 
 
 HOLDERS_SQL = """
 SELECT 'session pid ' || pid || ' (' || coalesce(usename, '?') || ', '
          || coalesce(nullif(application_name, ''), '(none)') || ', ' || coalesce(state, '?') || ')',
-       greatest(age(backend_xmin), age(backend_xid)), xact_start, query
+       greatest(age(backend_xmin), age(backend_xid)), xact_start, query,
+       'SELECT pg_terminate_backend(' || pid || ')'
 FROM pg_stat_activity
 WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()
   AND backend_type = 'client backend'
 UNION ALL
 SELECT 'replication slot ' || quote_literal(slot_name) || CASE WHEN active THEN '' ELSE ' (inactive)' END,
-       greatest(age(xmin), age(catalog_xmin)), NULL, slot_type
+       greatest(age(xmin), age(catalog_xmin)), NULL, slot_type,
+       CASE WHEN active THEN 'its consumer must catch up' ELSE 'SELECT pg_drop_replication_slot('
+            || quote_literal(slot_name) || ')' END
 FROM pg_replication_slots WHERE xmin IS NOT NULL OR catalog_xmin IS NOT NULL
 UNION ALL
 SELECT 'prepared transaction ' || quote_literal(gid) || ' (' || owner || ', ' || database || ')',
-       age(transaction), prepared, NULL
+       age(transaction), prepared, NULL, 'ROLLBACK PREPARED ' || quote_literal(gid) || ' in database ' || database
 FROM pg_prepared_xacts
 UNION ALL
 SELECT 'standby ' || quote_literal(coalesce(application_name, '?')) || ' (hot_standby_feedback)',
-       age(backend_xmin), NULL, NULL
+       age(backend_xmin), NULL, NULL, 'end the standby''s long query, or turn hot_standby_feedback off'
 FROM pg_stat_replication WHERE backend_xmin IS NOT NULL
 ORDER BY 2 DESC NULLS LAST
 """
@@ -169,7 +174,7 @@ ORDER BY 2 DESC NULLS LAST
 def horizon_holders(conn: psycopg.Connection) -> list[HorizonHolder]:
     """What holds the xmin horizon back, oldest first: open transactions and snapshots, replication slots,
     prepared transactions, and standbys' feedback. Autovacuum cannot freeze past the oldest of them."""
-    return [HorizonHolder(r[0], r[1] or 0, r[2], excerpt(r[3]) if r[3] else "")
+    return [HorizonHolder(r[0], r[1] or 0, r[2], excerpt(r[3]) if r[3] else "", r[4])
             for r in conn.execute(HOLDERS_SQL).fetchall()]
 
 

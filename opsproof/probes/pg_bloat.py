@@ -5,13 +5,22 @@ rows need at the table's fillfactor (the method of ioguix's pgsql-bloat-estimati
 bloat. It is only as good as the statistics, so it is TRUSTED only when the table's statistics are fresh (analyzed,
 fewer modifications since than its own analyze trigger) and every column has statistics (a role without access to
 pg_stats, or a never-analyzed column, would otherwise give silent junk; columns of type `name` are mis-sized, as
-ioguix's is_na flags). Tables below a size floor are not judged at all.
+ioguix's is_na flags). Tables below a size floor are not judged at all; the floor is measured on the table's real
+size (pg_relation_size, a stat of its files), not relpages, which stays 0 until the first VACUUM or ANALYZE: a table
+filled and emptied by a bulk load with autovacuum off would otherwise never be looked at.
 
 Step 2, confirmation: tables whose estimate reaches `confirm_from_percent`, and tables above the floor whose
 estimate cannot be trusted, are measured with pgstattuple_approx (skips all-visible pages) or pgstattuple (reads
 everything) when the extension is installed: wasted = dead tuples + free space beyond what the fillfactor leaves
 free on purpose. Only this step reads tables: at most `confirm_max_tables` of them, largest first, all within one
 time budget (each read's statement_timeout is what is left of it).
+
+A table with no statistics in the catalog at all (never vacuumed nor analyzed: reltuples -1 on PostgreSQL 14+,
+relpages 0 while its files hold data) has no estimate: it is read like any untrusted one (pgstattuple_approx reads
+every page of a never-vacuumed table: none is all-visible, so its figure is exact), and when it cannot be read (no
+pgstattuple, or past the budget) it is `blind`: the check fails on it rather than pass a table nobody can judge
+(check_postgres's bloat action "requires that ANALYZE is run frequently" and skips such tables). A table whose
+statistics VIEW was reset (a crash, a failover) keeps its catalog statistics: it is untrusted, not blind.
 
     >>> [(b.name, b.percent, b.basis) for b in assess(conn, min_bytes=1 << 20, confirm_from=20, ...)]
     [('public.assets', 50.3, 'pgstattuple_approx'), ('public.jobs', 2.1, 'estimate')]
@@ -26,12 +35,13 @@ ESTIMATE_SQL = """
 WITH s AS (SELECT current_setting('block_size')::int AS bs),
 t AS (
   SELECT c.oid, n.nspname, c.relname, c.relpages::int8 AS relpages, greatest(c.reltuples, 0)::float8 AS reltuples,
+         c.reltuples < 0 OR c.relpages = 0 AS no_statistics,  -- above the size floor, so its files hold data
          coalesce((SELECT split_part(o, '=', 2)::int FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%%'),
                   100) AS fillfactor
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN s
   WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-    AND c.relpages::int8 * s.bs >= %(min_bytes)s
+    AND pg_relation_size(c.oid) >= %(min_bytes)s
 ),
 cols AS (
   SELECT t.oid,
@@ -55,9 +65,9 @@ est AS (
 )
 SELECT format('%%I.%%I', nspname, relname) AS name, oid::int8, pg_relation_size(oid) AS size_bytes, relpages,
        ceil(reltuples / ((s.bs - 24) * fillfactor / (tuple_bytes * 100.0)))::int8 AS expected_pages,
-       fillfactor, ncols = ncols_with_stats AND NOT has_name_column AS estimable
+       fillfactor, ncols = ncols_with_stats AND NOT has_name_column AS estimable, no_statistics
 FROM est CROSS JOIN s
-ORDER BY relpages DESC
+ORDER BY 3 DESC
 """
 
 
@@ -72,6 +82,13 @@ class Bloat:
     percent: float | None
     wasted_bytes: int | None
     note: str = ""
+    no_statistics: bool = False
+    """Never vacuumed nor analyzed (reltuples -1 / relpages 0): without a read nothing is known about it."""
+
+    @property
+    def blind(self) -> bool:
+        """No statistics and not read: its bloat cannot be judged."""
+        return self.no_statistics and self.percent is None
 
 
 def pgstattuple_available(conn: psycopg.Connection) -> bool:
@@ -82,7 +99,7 @@ def pgstattuple_available(conn: psycopg.Connection) -> bool:
 
 
 def estimates(conn: psycopg.Connection, min_bytes: int) -> list[dict]:
-    """The catalog estimate for every table of at least min_bytes (relpages × block size), largest first."""
+    """The catalog estimate for every table of at least min_bytes (its real size), largest first."""
     cur = conn.execute(ESTIMATE_SQL, {"min_bytes": min_bytes})
     cols = [d.name for d in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
@@ -116,21 +133,22 @@ def assess(conn: psycopg.Connection, *, min_bytes: int, fresh: set[str], confirm
     for r in rows:  # largest first: the confirmation budget goes to what matters most
         est_pct = round(100.0 * max(r["relpages"] - r["expected_pages"], 0) / r["relpages"], 1) if r["relpages"] \
             else 0.0
-        trusted = r["estimable"] and r["name"] in fresh
-        why_not = "" if trusted else ("statistics not fresh" if r["name"] not in fresh
-                                      else "columns without statistics")
+        never = r["no_statistics"]
+        trusted = r["estimable"] and r["name"] in fresh and not never
+        why_not = "" if trusted else ("never vacuumed nor analyzed" if never else "statistics not fresh"
+                                      if r["name"] not in fresh else "columns without statistics")
         needs_reading = not trusted or est_pct >= confirm_from
         left = deadline - time.monotonic()
         if needs_reading and can_read and budget > 0 and left > 0.1:
             budget -= 1
             size, wasted = measure(conn, r["oid"], confirm_with, left)
             out.append(Bloat(r["name"], size, est_pct, trusted, confirm_with,
-                             round(100.0 * wasted / size, 1) if size else 0.0, wasted, why_not))
+                             round(100.0 * wasted / size, 1) if size else 0.0, wasted, why_not, never))
         elif trusted:
             wasted = int(r["size_bytes"] * est_pct / 100)
             note = "over the confirmation limit" if needs_reading and can_read else ""
             out.append(Bloat(r["name"], r["size_bytes"], est_pct, True, "estimate", est_pct, wasted, note))
         else:
             note = why_not + ("; over the confirmation limit" if can_read else "; pgstattuple not available")
-            out.append(Bloat(r["name"], r["size_bytes"], est_pct, False, "unconfirmed", None, None, note))
+            out.append(Bloat(r["name"], r["size_bytes"], est_pct, False, "unconfirmed", None, None, note, never))
     return out

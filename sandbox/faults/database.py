@@ -102,6 +102,31 @@ class NeverVacuumedTable:
             c.execute("VACUUM ANALYZE assets")
 
 
+NEVER_ANALYZED_TABLE = "render_imports"
+
+
+@fault("table-never-analyzed", area="database", part="postgres")
+class TableNeverAnalyzed:
+    """render_imports, a bulk load's staging table (autovacuum off on it), is 90% dead tuples and was never
+    vacuumed nor analyzed: relpages is still 0 and no statistics exist (about 8 MB on disk).
+
+    60,000 rows were loaded and 54,000 of them deleted once processed."""
+
+    def apply(self, sb):
+        with sb.admin() as c:
+            c.execute("SET ROLE app")
+            c.execute(f"CREATE TABLE {NEVER_ANALYZED_TABLE} (id bigint, project_id bigint, payload text) "
+                      "WITH (autovacuum_enabled = off)")
+            c.execute(f"INSERT INTO {NEVER_ANALYZED_TABLE} SELECT g, 1 + g % 20000, repeat('x', 80) "
+                      "FROM generate_series(1, 60000) g")
+            c.execute(f"DELETE FROM {NEVER_ANALYZED_TABLE} WHERE id % 10 <> 0")
+            flush_stats(c)
+
+    def heal(self, sb):
+        with sb.admin() as c:
+            c.execute(f"DROP TABLE IF EXISTS {NEVER_ANALYZED_TABLE}")
+
+
 # ---- indexes ---------------------------------------------------------------------------------------------------------
 @fault("invalid-index", area="database", part="postgres")
 class InvalidIndex:
@@ -273,6 +298,75 @@ class XidWraparoundRisk:
         finally:
             with sb.admin() as c:
                 c.execute("ALTER DATABASE template0 ALLOW_CONNECTIONS false")
+
+
+PREPARED_GID = "opsproof-fault-prepared"
+
+
+@fault("prepared-transaction-forgotten", area="database", part="postgres")
+class PreparedTransactionForgotten:
+    """A prepared transaction of the application (app), 'opsproof-fault-prepared', was never committed nor rolled
+    back: its two-phase-commit coordinator died after PREPARE.
+
+    It holds a row lock on webhooks and the xmin horizon, with no session left in pg_stat_activity."""
+
+    def apply(self, sb):
+        with sb.admin(autocommit=False) as c:
+            c.execute("SET ROLE app")
+            c.execute("UPDATE webhooks SET url = url WHERE id = 1")
+            c.execute(f"PREPARE TRANSACTION '{PREPARED_GID}'")
+        time.sleep(sb.env.database.horizon.prepared_xact_max_age_s + 0.3)  # past the sandbox's threshold
+
+    def heal(self, sb):
+        with sb.admin() as c:
+            if c.execute("SELECT 1 FROM pg_prepared_xacts WHERE gid = %s", (PREPARED_GID,)).fetchone():
+                c.execute(f"ROLLBACK PREPARED '{PREPARED_GID}'")
+
+
+ABANDONED_SLOT = "opsproof_fault_abandoned"
+
+
+@fault("replication-slot-abandoned", area="database", part="postgres")
+class ReplicationSlotAbandoned:
+    """The logical replication slot opsproof_fault_abandoned (pgoutput) has no consumer: the change-data-capture
+    task that used it was deleted, the slot was not.
+
+    It retains the 8 MB of WAL written since, and holds its catalog_xmin."""
+
+    def apply(self, sb):
+        with sb.admin() as c:
+            c.execute("SET statement_timeout = '10s'")  # creating it waits for running transactions to end
+            c.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (ABANDONED_SLOT,))
+            for _ in range(2):  # WAL without touching a table: nothing to clean up afterwards
+                c.execute("SELECT pg_logical_emit_message(false, 'opsproof-fault', repeat('x', 4 * 1024 * 1024))")
+
+    def heal(self, sb):
+        with sb.admin() as c:
+            if c.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (ABANDONED_SLOT,)).fetchone():
+                c.execute("SELECT pg_drop_replication_slot(%s)", (ABANDONED_SLOT,))
+
+
+# ---- sequences -------------------------------------------------------------------------------------------------------
+NEAR_END = {"webhooks_id_seq": 2_040_109_466, "job_events_id_seq": 2_000_000_000}
+"""webhooks' int4 sequence at 95% of 2^31 - 1; job_events' bigint sequence at 2e9, 93% of its int4 column."""
+
+
+@fault("sequence-near-end", area="database", part="postgres")
+class SequenceNearEnd:
+    """webhooks_id_seq (int4) has handed out 95% of its values, and job_events_id_seq (bigint, from before
+    PostgreSQL 10) is at 2,000,000,000: 0.00002% of its own range, 93% of the int4 key job_events.id it feeds.
+
+    A bulk import with a huge sequence cache, an id-space reservation (setval) or simply years of growth."""
+
+    def apply(self, sb):
+        with sb.admin() as c:
+            for seq, value in NEAR_END.items():
+                c.execute("SELECT setval(%s, %s)", (seq, value))
+
+    def heal(self, sb):
+        with sb.admin() as c:
+            for seq, table in (("webhooks_id_seq", "webhooks"), ("job_events_id_seq", "job_events")):
+                c.execute(f"SELECT setval(%s, (SELECT max(id) FROM {table}))", (seq,))
 
 
 # ---- parameters, replication ----------------------------------------------------------------------------------------

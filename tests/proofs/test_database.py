@@ -13,6 +13,26 @@ VACUUM = "checks/database/test_vacuum.py"
 CONNECTIONS = "checks/database/test_connections.py"
 
 
+@pytest.fixture
+def also_broken(sandbox):
+    """also_broken(*FAULTS): faults applied beside broken()'s own, so one pytester run proves several checks (CI time
+    is tight); healed afterwards."""
+    from sandbox import faults as registry, lifecycle
+
+    applied = []
+
+    def apply(*names: str) -> None:
+        with lifecycle.lock(sandbox):
+            for name in names:
+                registry.apply(sandbox, name)
+                applied.append(name)
+
+    yield apply
+    with lifecycle.lock(sandbox):
+        for name in reversed(applied):
+            registry.heal(sandbox, name)
+
+
 def _rows(run, check, title):
     """The rows of one evidence table of a check."""
     return next(e["payload"] for e in run.evidence(check) if e["kind"] == "table" and e["title"].startswith(title))
@@ -48,10 +68,14 @@ def test_window_vacuumed_and_analyzed_every_table(healthy, broken):
 
 
 # ---- bloat -----------------------------------------------------------------------------------------------------------
-def test_tables_are_not_bloated(healthy, broken):
+def test_tables_are_not_bloated(healthy, broken, also_broken):
     healthy.assert_passed("test_tables_are_not_bloated")
+    # beside it, in the same run: a table never vacuumed nor analyzed (relpages 0, no statistics), judged by its
+    # real size and read (tests/unit/test_database_probes.py: without pgstattuple it fails as not judgeable)
+    also_broken("table-never-analyzed")
     run = broken("bloated-table", "checks/database/test_bloat.py")
-    run.assert_failed("test_tables_are_not_bloated", "public.assets", "% wasted", "pgstattuple_approx")
+    msg = run.assert_failed("test_tables_are_not_bloated", "public.assets", "% wasted", "pgstattuple_approx")
+    assert "public.render_imports" in msg and "pgstattuple_approx, never vacuumed nor analyzed" in msg, msg
 
 
 def test_bloat_estimate_is_not_trusted_on_stale_statistics(broken):
@@ -82,7 +106,32 @@ def test_transaction_ids_are_far_from_wraparound(healthy, broken):
     healthy.assert_passed("test_transaction_ids_are_far_from_wraparound")
     run = broken("xid-wraparound-risk", "checks/database/test_wraparound.py")
     run.assert_failed("test_transaction_ids_are_far_from_wraparound", "aifilmstudio xid age",
-                      "prepared transaction 'opsproof-fault-forgotten'")
+                      "prepared transaction 'opsproof-fault-forgotten'",
+                      "ROLLBACK PREPARED 'opsproof-fault-forgotten' in database aifilmstudio")
+
+
+def test_no_forgotten_prepared_transactions(healthy, broken, also_broken):
+    """One run for the horizon's two checks and the sequences': the abandoned slot is made first (creating a logical
+    slot waits for every open transaction, a prepared one included), then the forgotten prepared transaction."""
+    for check in ("test_no_forgotten_prepared_transactions", "test_replication_slots_are_consumed",
+                  "test_sequences_are_far_from_their_end"):
+        healthy.assert_passed(check)
+    # the replica's own physical slot is the healthy sandbox's one slot, active
+    assert [r["name"] for r in _rows(healthy, "test_replication_slots_are_consumed", "replication slots")] == [
+        "prod_db_replica_1"]
+    also_broken("replication-slot-abandoned", "sequence-near-end")
+    run = broken("prepared-transaction-forgotten", "checks/database/test_horizon.py",
+                 "checks/database/test_sequences.py")
+    run.assert_failed("test_no_forgotten_prepared_transactions", "prepared transaction 'opsproof-fault-prepared'",
+                      "by app in aifilmstudio", "xmin age", "prepared_xact_max_age_s=1s")
+    msg = run.assert_failed("test_replication_slots_are_consumed", "replication slot 'opsproof_fault_abandoned'",
+                            "logical (pgoutput, aifilmstudio), inactive", "MB of WAL", "xmin age")
+    assert "prod_db_replica_1" not in msg, msg
+    run.assert_failed("test_sequences_are_far_from_their_end",
+                      "public.webhooks_id_seq (integer) feeds public.webhooks.id (integer): 95.0% used",
+                      # the int4 key fed by a bigint sequence: 0.00002% of the sequence, 93% of the column
+                      "public.job_events_id_seq (bigint) feeds public.job_events.id (integer): 93.1% used",
+                      "the column ends first", "max_used_percent=75%")
 
 
 def test_connections_below_max_connections(healthy, broken):
