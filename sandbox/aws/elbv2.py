@@ -12,8 +12,8 @@ Faults (admin API):
                                         "state": "unhealthy"|"draining"|"initial"|"unused"|"unavailable"|null,
                                         "reason": "Target.ResponseCodeMismatch", "description": "...",
                                         "region": "us-east-1", "for_s": 3, "then": "gone"|"healthy"}
-        state null clears the override for that target. for_s: the state lasts that many seconds (a deregistration
-        delay), then the target is "gone" (deregistered: DescribeTargetHealth stops listing it, as AWS does once
+        state null clears the override for that target. for_s: the state lasts that many seconds from the first
+        DescribeTargetHealth that reports it (a deregistration delay), then the target is "gone" (deregistered: DescribeTargetHealth stops listing it, as AWS does once
         draining ends) or "healthy"; without for_s the state lasts until healed.
 """
 
@@ -58,6 +58,9 @@ class Elbv2(Overlay):
             o = overrides.get(f"{tid}:{port}") or overrides.get(f"{tid}:*")
             if not o:
                 continue
+            if o.get("for_s") is not None and "until" not in o:
+                # the delay runs from the first look, so a slow reader still meets the state it is meant to wait out
+                o["until"] = time.time() + o["for_s"]
             if o.get("until") and time.time() >= o["until"]:
                 if o.get("then") == "gone":
                     gone.append(member)
@@ -96,7 +99,7 @@ class Elbv2(Overlay):
                 then = payload.get("then", "healthy")
                 if then not in ("gone", "healthy"):
                     raise AdminError("then must be 'gone' or 'healthy'")
-                group[key].update(until=time.time() + float(payload["for_s"]), then=then)
+                group[key].update(for_s=float(payload["for_s"]), then=then)
             return {"target_group": tg_arn, "target": key, "override": group[key]}
 
     @staticmethod

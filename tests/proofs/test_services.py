@@ -87,7 +87,8 @@ def test_ecs_services_run_their_minimum(healthy, broken):
     rows = [r for e in healthy.evidence("test_ecs_services_run_their_minimum") if e["kind"] == "table"
             for r in e["payload"]]
     assert {r["service"]: (r["minimum"], r["minimum from"]) for r in rows} == {
-        "backend-service": (2, "autoscaling MinCapacity"), "worker-service": (1, "autoscaling MinCapacity")}
+        "backend-service": (2, "autoscaling MinCapacity"), "worker-service": (1, "autoscaling MinCapacity"),
+        "backend-canary": (1, "default (no scalable target)"), "render-service": (1, "default (no scalable target)")}
     run = broken("service-scaled-to-zero", ECS)
     msg = run.assert_failed("test_ecs_services_run_their_minimum", "worker-service runs 0 (desired 0)",
                             "below its minimum 1 (autoscaling MinCapacity)", "services.ecs.services min_running")
