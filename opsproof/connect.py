@@ -17,7 +17,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  NoCredentialsError, ProfileNotFound, ReadTimeoutError, SSLError)
 
-from . import config, guard, secrets
+from . import config, guard, recording, secrets
 from .errors import TargetUnreachable
 
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "opsproof-sandbox", "aws_secret_access_key": "opsproof-sandbox"}
@@ -152,6 +152,7 @@ def _instrument(client, cap: int | None) -> None:
     events.register_first(f"needs-retry.{service}", _dead_endpoint_fails_fast)
     events.register("before-call", _started)
     events.register("after-call", _elapsed)
+    recording.register(client)  # the contract test's record, only when OPSPROOF_RECORD_CALLS is set (issue 12)
     if cap:
         sem = threading.BoundedSemaphore(cap)
         events.register("before-send", lambda **_: sem.acquire() and None)
