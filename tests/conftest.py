@@ -22,6 +22,9 @@ pytest_plugins = ["pytester"]
 
 SANDBOX_ENV = os.environ.get("OPSPROOF_ENV") or "sandbox"
 """The sandbox environment the proofs use: a private one (python -m sandbox.private) when OPSPROOF_ENV names it."""
+RECORD_ENV, CALLS_FILE = "OPSPROOF_RECORD_CALLS", "aws-calls.jsonl"
+"""Every check run here records its AWS responses (opsproof/recording.py): the healthy run in its own folder, the
+other runs into one file in the session's base folder; tests/proofs/test_zz_aws_contract.py reads them."""
 
 
 # ---- the sandbox the proofs break and heal ---------------------------------------------------------------------
@@ -99,14 +102,16 @@ def _record(out: Path, ret: int) -> dict:
 def healthy(sandbox, tmp_path_factory) -> CheckRun:
     """Every non-destructive check, run once on the healthy sandbox."""
     out = tmp_path_factory.mktemp("healthy")
+    env = {**os.environ, RECORD_ENV: str(out / CALLS_FILE)}  # every AWS response, for test_zz_aws_contract.py
     proc = subprocess.run(checks_command(out, "checks", "-m", "not destructive"), cwd=ROOT, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, env=env)
     return CheckRun(proc.returncode, proc.stdout + proc.stderr, _record(out, proc.returncode), out)
 
 
 @pytest.fixture
-def run_checks(sandbox, pytester):
+def run_checks(sandbox, pytester, monkeypatch, tmp_path_factory):
     """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now."""
+    monkeypatch.setenv(RECORD_ENV, str(tmp_path_factory.getbasetemp() / CALLS_FILE))  # all runs', for the contract
 
     def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)

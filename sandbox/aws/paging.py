@@ -12,9 +12,10 @@ request, lets the overlays and moto answer the whole listing, and returns one pa
 bound to the request (a token from another request is refused, as AWS does). Result lists are cut in the order the
 answer had them (several result keys, e.g. MetricAlarms then CompositeAlarms, count as one sequence).
 
-``page`` is AWS's own default where botocore's model documents one; where the model is silent, the smallest page
-AWS allows (``min``) or a small page below the maximum: a sandbox page smaller than AWS's can only make more pages,
-never hide one. Operations whose paging an overlay or moto already does right are not in the table; they are listed
+``page`` is AWS's own default where botocore's model documents one. Where the model is silent it is the model's
+maximum (ELBv2, ACM, Secrets Manager, DescribeAlarms, DescribePatchBaselines), except SSM's DescribeMaintenanceWindows
+(its minimum, 10, SSM's usual default): a smaller page would be harder but is no fact about AWS. For those, the
+probes' paging is proven by unit tests that ask for a small page (tests/unit/test_aws_paging.py). Operations whose paging an overlay or moto already does right are not in the table; they are listed
 in :data:`PAGED_ELSEWHERE` with who pages them.
 
 JSON protocols (X-Amz-Target) and the query protocol (form body, XML answer) are handled; anything else passes by.
@@ -49,10 +50,12 @@ class Page:
     source: str
     inner_limit: int | None = None
     """Sent to moto instead of the caller's size, for a backend that pages by itself (badly)."""
+    unpaged_with: tuple[str, ...] = ()
+    """Request members with which AWS answers everything asked in one reply (and refuses a page size)."""
 
 
 _RDS = "botocore rds service-2.json MaxRecords: 'Default: 100 Constraints: Minimum 20, maximum 100'"
-_ELB = "botocore elbv2 PageSize min 1 max 400 (default not documented; AWS answers up to 400)"
+_ELB = "botocore elbv2 PageSize min 1 max 400, default not documented: the maximum, 400"
 _AAS = "botocore application-autoscaling MaxResults: 'between 1 and 50. The default value is 50'"
 
 TABLE: dict[tuple[str, str], Page] = {
@@ -63,8 +66,8 @@ TABLE: dict[tuple[str, str], Page] = {
     ("rds", "DescribeDBInstances"): Page("Marker", "Marker", "MaxRecords", 100, 100, 20, ("DBInstances",), _RDS),
     ("rds", "DescribeDBParameters"): Page("Marker", "Marker", "MaxRecords", 100, 100, 20, ("Parameters",), _RDS),
     ("monitoring", "DescribeAlarms"): Page(
-        "NextToken", "NextToken", "MaxRecords", 50, 100, 1, ("MetricAlarms", "CompositeAlarms"),
-        "botocore cloudwatch MaxRecords min 1 max 100, default not documented: 50, below the maximum"),
+        "NextToken", "NextToken", "MaxRecords", 100, 100, 1, ("MetricAlarms", "CompositeAlarms"),
+        "botocore cloudwatch MaxRecords min 1 max 100, default not documented: the maximum, 100"),
     ("application-autoscaling", "DescribeScalableTargets"): Page(
         "NextToken", "NextToken", "MaxResults", 50, 50, 1, ("ScalableTargets",), _AAS, inner_limit=1_000_000),
     ("elasticloadbalancing", "DescribeLoadBalancers"): Page("Marker", "NextMarker", "PageSize", 400, 400, 1,
@@ -79,22 +82,27 @@ TABLE: dict[tuple[str, str], Page] = {
                                                           ("SslPolicies",), _ELB),
     ("ecr", "DescribeImages"): Page(
         "nextToken", "nextToken", "maxResults", 100, 1000, 1, ("imageDetails",),
+        "botocore ecr maxResults 1-1000: 'If this parameter is not used, ... returns up to 100 results'",
+        unpaged_with=("imageIds",)),
+    ("ecr", "DescribeImageScanFindings"): Page(
+        "nextToken", "nextToken", "maxResults", 100, 1000, 1,
+        ("imageScanFindings.findings", "imageScanFindings.enhancedFindings"),
         "botocore ecr maxResults 1-1000: 'If this parameter is not used, ... returns up to 100 results'"),
     ("ecs", "ListServices"): Page(
         "nextToken", "nextToken", "maxResults", 10, 100, 1, ("serviceArns",),
         "botocore ecs maxResults: 'between 1 and 100. If this parameter isn't used, ... up to 10 results'"),
     ("acm", "ListCertificates"): Page(
         "NextToken", "NextToken", "MaxItems", 1000, 1000, 1, ("CertificateSummaryList",),
-        "botocore acm MaxItems min 1 max 1000, default not documented"),
+        "botocore acm MaxItems min 1 max 1000, default not documented: the maximum, 1000"),
     ("secretsmanager", "ListSecretVersionIds"): Page(
         "NextToken", "NextToken", "MaxResults", 100, 100, 1, ("Versions",),
-        "botocore secretsmanager MaxResults min 1 max 100, default not documented"),
+        "botocore secretsmanager MaxResults min 1 max 100, default not documented: the maximum, 100"),
     ("ssm", "DescribeMaintenanceWindows"): Page(
         "NextToken", "NextToken", "MaxResults", 10, 100, 10, ("WindowIdentities",),
         "botocore ssm MaxResults min 10 max 100, default not documented: the minimum, 10"),
     ("ssm", "DescribePatchBaselines"): Page(
-        "NextToken", "NextToken", "MaxResults", 1, 100, 1, ("BaselineIdentities",),
-        "botocore ssm MaxResults min 1 max 100, default not documented: the minimum, 1"),
+        "NextToken", "NextToken", "MaxResults", 100, 100, 1, ("BaselineIdentities",),
+        "botocore ssm MaxResults min 1 max 100, default not documented: the maximum, 100"),
 }
 
 PAGED_ELSEWHERE = {
@@ -103,7 +111,6 @@ PAGED_ELSEWHERE = {
     ("ssm", "DescribeInstancePatchStatesForPatchGroup"): "ssm.py page() (50 by default; botocore: 10-100)",
     ("application-autoscaling", "DescribeScalingActivities"): "scaling_activities.py (MaxResults at most 50)",
     ("monitoring", "GetMetricData"): "cloudwatch_metrics.py (MaxDatapoints, default 100,800)",
-    ("ecr", "DescribeImageScanFindings"): "ecr_scans.py",
     ("cloudfront", "ListDistributions"): "moto (MaxItems, default 100)",
     ("ec2", "DescribeInstances"): "moto (MaxResults; without it AWS answers every instance in one reply)",
 }
@@ -185,6 +192,8 @@ class Paging:
     # ---- JSON protocols ----------------------------------------------------------------------------------------
     def _json(self, call: Call, rule: Page) -> Reply:
         params = dict(call.json)
+        if any(params.get(k) for k in rule.unpaged_with):
+            return self._inner(call, call.body)
         fp = _fingerprint(params, rule)
         size, offset, refused = self._size_and_offset(params, rule, fp, json_error)
         if refused:
@@ -198,11 +207,11 @@ class Paging:
             return reply
         data = reply.json()
         data.pop(rule.output_token, None)
-        items = [(key, item) for key in rule.results for item in (data.get(key) or [])]
+        items = [(key, item) for key in rule.results for item in (_get(data, key) or [])]
         cut = items[offset:offset + size]
         for key in rule.results:
-            if key in data or any(k == key for k, _ in cut):
-                data[key] = [item for k, item in cut if k == key]
+            if _get(data, key) is not None or any(k == key for k, _ in cut):
+                _set(data, key, [item for k, item in cut if k == key])
         if offset + size < len(items):
             data[rule.output_token] = encode_token(offset + size, fp)
         return reply.with_json(data)
@@ -240,6 +249,21 @@ class Paging:
         if ns:
             ET.register_namespace("", ns)
         return reply.with_body(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _get(data: dict, path: str):
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _set(data: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[last] = value
 
 
 def _xml_error(call: Call):

@@ -198,6 +198,8 @@ class Ssm(Overlay):
             data["Description"] = data.pop("BaselineDescription")
         data["PatchGroups"] = sorted(g for g, grp in backend.patch_groups.items()
                                      if baseline.id in grp.associations.values())
+        if isinstance(data.get("GlobalFilters"), dict):  # PatchFilters is required (botocore's PatchFilterGroup)
+            data["GlobalFilters"].setdefault("PatchFilters", [])
         data.setdefault("ApprovedPatches", [])
         data.setdefault("RejectedPatches", [])
         data.setdefault("ApprovedPatchesComplianceLevel", "UNSPECIFIED")
