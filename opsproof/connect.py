@@ -17,7 +17,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  NoCredentialsError, ProfileNotFound, ReadTimeoutError, SSLError)
 
-from . import config, guard, secrets
+from . import config, guard, recording, secrets
 from .config.target import file_key
 from .errors import TargetUnreachable
 
@@ -233,56 +233,7 @@ def _instrument(client, sem: threading.BoundedSemaphore | None, section: str, en
     if sem is not None:
         events.register("before-send", lambda **_: sem.acquire() and None)
         events.register("response-received", lambda **_: sem.release())
-    recorder = os.environ.get("OPSPROOF_RECORD_CALLS")
-    if recorder:
-        record_calls(client, section, recorder)
-
-
-def record_calls(client, section: str, path: str) -> None:
-    """Append one JSON line per API call this client makes to ``path`` (OPSPROOF_RECORD_CALLS): which section
-    called which operation, and its paging tokens, so a test can compare the calls with the IAM policies
-    (opsproof/iam.py) or check that every page was read. Shared by every process of a run (O_APPEND lines)."""
-    import json
-
-    import jmespath
-
-    service = client.meta.service_model.service_name
-    try:
-        pagination = client._loader.load_service_model(service, "paginators-1",
-                                                       client.meta.service_model.api_version)["pagination"]
-    except Exception:  # noqa: BLE001 (a service without paginators)
-        pagination = {}
-
-    def params(params=None, context=None, **_):
-        if context is not None and params is not None:
-            context["opsproof_params"] = params
-
-    def write(model=None, parsed=None, context=None, **_):
-        op = model.name
-        p = pagination.get(op, {})
-        sent = (context or {}).get("opsproof_params") or {}
-        err = (parsed or {}).get("Error", {}).get("Code")
-        tokens_in = {t: sent[t] for t in _as_list(p.get("input_token")) if sent.get(t) is not None}
-        tokens_out = {}
-        if parsed and not err:
-            for expr in _as_list(p.get("output_token")):
-                value = jmespath.search(expr, parsed)
-                if value not in (None, ""):
-                    tokens_out[expr] = value
-            if p.get("more_results") and not jmespath.search(p["more_results"], parsed):
-                tokens_out = {}
-        line = {"service": service, "operation": op, "section": section, "region": client.meta.region_name,
-                "error": err, "paginated": bool(p), "token_in": tokens_in or None, "token_out": tokens_out or None,
-                "pid": os.getpid()}
-        with open(path, "a") as f:
-            f.write(json.dumps(line, default=str) + "\n")
-
-    client.meta.events.register("before-parameter-build", params)
-    client.meta.events.register("after-call", write)
-
-
-def _as_list(v):
-    return v if isinstance(v, list) else ([v] if v else [])
+    recording.register(client, section)  # only when OPSPROOF_RECORD_CALLS names a file (the project's tests)
 
 
 def _dead_endpoint_fails_fast(attempts=0, caught_exception=None, **_):

@@ -90,13 +90,13 @@ ASSUME_ROLE = ("A section with its own role_arn needs sts:AssumeRole on that rol
 
 
 def compare(calls: list[dict]) -> list[str]:
-    """What the recorded calls (connect.record_calls lines) and POLICIES disagree on, one line each: a call its
+    """What the recorded calls (opsproof/recording.py lines) and POLICIES disagree on, one line each: a call its
     section's policy lacks, or a policy action never called and not explained in POLICIES."""
     made: dict[str, set[str]] = {}
     for c in calls:
         if c["section"].startswith("assume-role:"):  # [aws]'s credentials assuming a section's role (ASSUME_ROLE)
             continue
-        made.setdefault(c["section"], set()).add(action(c["service"], c["operation"]))
+        made.setdefault(c["section"], set()).add(action(c["api"], c["operation"]))
     problems = []
     for section, actions in sorted(made.items()):
         policy = POLICIES.get(section)

@@ -39,6 +39,9 @@ _worker_sandbox()
 SANDBOX_ENV = os.environ.get("OPSPROOF_ENV") or "sandbox"
 """The sandbox environment the proofs use: a private one (python -m sandbox.private) when OPSPROOF_ENV names it,
 and each xdist worker's own."""
+RECORD_ENV, CALLS_FILE = "OPSPROOF_RECORD_CALLS", "aws-calls.jsonl"
+"""Every check run here records its AWS calls (opsproof/recording.py) into its own folder: CheckRun.aws_calls();
+tests/proofs/test_zz_aws_contract.py and tests/proofs/test_iam.py read them."""
 
 
 # ---- the sandbox the proofs break and heal ---------------------------------------------------------------------
@@ -72,9 +75,8 @@ class CheckRun:
     """The pytester RunResult (fnmatch_lines, assert_outcomes) when run through pytester."""
 
     def aws_calls(self) -> list[dict]:
-        """The AWS calls the run recorded (the healthy run records them): service, operation, section, region,
-        error, paginated, token_in, token_out, pid."""
-        path = self.out / "aws-calls.jsonl"
+        """The AWS calls the run recorded, one dict each (opsproof/recording.py's lines)."""
+        path = self.out / CALLS_FILE
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def _find(self, check: str) -> list[dict]:
@@ -122,10 +124,9 @@ def _record(out: Path, ret: int) -> dict:
 def healthy(sandbox, tmp_path_factory) -> CheckRun:
     """Every non-destructive check, run once on the healthy sandbox."""
     out = tmp_path_factory.mktemp("healthy")
-    # Every AWS call the run makes, one JSON line each (opsproof.connect.record_calls): CheckRun.aws_calls().
-    calls = {"OPSPROOF_RECORD_CALLS": str(out / "aws-calls.jsonl")}
+    env = {**os.environ, RECORD_ENV: str(out / CALLS_FILE)}  # every AWS response, for test_zz_aws_contract.py
     proc = subprocess.run(checks_command(out, "checks", "-m", "not destructive"), cwd=ROOT, capture_output=True,
-                          text=True, timeout=900, env={**os.environ, **calls})
+                          text=True, timeout=900, env=env)
     return CheckRun(proc.returncode, proc.stdout + proc.stderr, _record(out, proc.returncode), out)
 
 
@@ -133,7 +134,7 @@ def healthy(sandbox, tmp_path_factory) -> CheckRun:
 def run_checks(sandbox, pytester, monkeypatch):
     """run_checks(*args) → CheckRun of a pytest run of real checks on the sandbox as it is now (its AWS calls
     recorded: CheckRun.aws_calls())."""
-    monkeypatch.setenv("OPSPROOF_RECORD_CALLS", str(pytester.path / "aws-calls.jsonl"))
+    monkeypatch.setenv(RECORD_ENV, str(pytester.path / CALLS_FILE))
 
     def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)

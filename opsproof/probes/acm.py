@@ -158,7 +158,8 @@ def listeners(elb, name_or_arn: str) -> list[Listener]:
     if lb_arn is None:
         return []
     name = lb_arn.split("/")[-2] if "/app/" in lb_arn or "/net/" in lb_arn else name_or_arn
-    found = aws_call(f"elbv2 describe-listeners {name}", elb.describe_listeners, LoadBalancerArn=lb_arn)["Listeners"]
+    found = aws_call(f"elbv2 describe-listeners {name}", _all, elb, "describe_listeners", "Listeners",
+                     LoadBalancerArn=lb_arn)
     policies = {}
     out = []
     for l in found:
@@ -166,8 +167,8 @@ def listeners(elb, name_or_arn: str) -> list[Listener]:
         extra: tuple[str, ...] = ()
         policy = l.get("SslPolicy")
         if l.get("Protocol") in ("HTTPS", "TLS"):
-            certs = aws_call(f"elbv2 describe-listener-certificates {l['ListenerArn']}",
-                             elb.describe_listener_certificates, ListenerArn=l["ListenerArn"])["Certificates"]
+            certs = aws_call(f"elbv2 describe-listener-certificates {l['ListenerArn']}", _all, elb,
+                             "describe_listener_certificates", "Certificates", ListenerArn=l["ListenerArn"])
             extra = tuple(c["CertificateArn"] for c in certs if not c.get("IsDefault")
                           and c["CertificateArn"] != default)
             if policy and policy not in policies:
@@ -175,6 +176,11 @@ def listeners(elb, name_or_arn: str) -> list[Listener]:
         out.append(Listener(l["ListenerArn"], name, int(l.get("Port", 0)), l.get("Protocol", ""), policy,
                             policies.get(policy, ()), default, extra))
     return out
+
+
+def _all(client, operation: str, key: str, **kwargs) -> list:
+    """Every page's items (ELBv2 pages by Marker, up to 400 a page)."""
+    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
 
 
 def ssl_policy_protocols(elb, policy: str) -> tuple[str, ...]:

@@ -54,8 +54,7 @@ def describe(sm, name: str, now: dt.datetime | None = None) -> SecretInfo | None
         d = aws_call(f"secretsmanager describe-secret {name}", sm.describe_secret, SecretId=name)
     except sm.exceptions.ResourceNotFoundException:
         return None
-    versions = aws_call(f"secretsmanager list-secret-version-ids {name}", sm.list_secret_version_ids,
-                        SecretId=name).get("Versions", [])
+    versions = aws_call(f"secretsmanager list-secret-version-ids {name}", _versions, sm, name)
     by_stage = {stage: v for v in versions for stage in v.get("VersionStages", [])}
     current = by_stage.get("AWSCURRENT", {})
     current_created = current.get("CreatedDate")
@@ -90,9 +89,19 @@ def value_of(sm, name: str, stage: str = "AWSCURRENT", version_id: str | None = 
 
 def version_ids(sm, name: str) -> dict[str, str]:
     """{stage: version id} for AWSCURRENT, AWSPREVIOUS and AWSPENDING where present."""
-    versions = aws_call(f"secretsmanager list-secret-version-ids {name}", sm.list_secret_version_ids,
-                        SecretId=name).get("Versions", [])
+    versions = aws_call(f"secretsmanager list-secret-version-ids {name}", _versions, sm, name)
     return {stage: v["VersionId"] for v in versions for stage in v.get("VersionStages", []) if stage in STAGES}
+
+
+def _versions(sm, name: str) -> list[dict]:
+    """Every page of the secret's versions (NextToken; botocore has no paginator for it)."""
+    found, kwargs = [], {"SecretId": name}
+    while True:
+        page = sm.list_secret_version_ids(**kwargs)
+        found += page.get("Versions", [])
+        if not page.get("NextToken"):
+            return found
+        kwargs["NextToken"] = page["NextToken"]
 
 
 def _digest(sm, name: str, stage: str) -> str:

@@ -56,7 +56,7 @@ REPLICATION_ROLE = "ai-film-studio-s3-replication"
 REPLICATION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{REPLICATION_ROLE}"
 REPLICATION_RULE_ID = "prod-to-dr"
 MEDIA_PREFIX = "media/"
-MEDIA_OBJECT_COUNT = 500
+MEDIA_OBJECT_COUNT = 1100  # past ListObjectsV2's page of 1,000 keys (issue 12; seed_volumes.py)
 
 API_CERT_DOMAIN = "api.aifilmstudio.test"
 CDN_ALIAS = "cdn.aifilmstudio.test"

@@ -43,7 +43,8 @@ def seed(sb) -> dict:
     manual = f"{instance}-{env.backups.pre_window_snapshot_prefix}-{now:%Y%m%d-%H%M}"
     admin.put_snapshot(url, instance, snapshot=manual, type="manual", age_hours=1)
     rds = sb.client("rds")
-    for snap in rds.describe_db_snapshots(DBInstanceIdentifier=instance)["DBSnapshots"]:
+    for snap in (s for page in rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=instance)
+                 for s in page["DBSnapshots"]):  # RDS answers 100 a page
         if snap["DBSnapshotIdentifier"] != fresh:
             admin.post(url, "rds/snapshot-data", {"snapshot": snap["DBSnapshotIdentifier"], "dump": dump})
     write_logical_dump(sb, dump, now)

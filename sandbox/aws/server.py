@@ -41,6 +41,7 @@ from .scaling_activities import ScalingActivities
 from .secretsmanager import Secrets
 from .secrets_history import SecretsHistory
 from .ssm import Ssm
+from .volumes import Volumes
 
 log = logging.getLogger("sandbox.aws")
 
@@ -50,6 +51,7 @@ OVERLAYS += (CloudWatchMetrics, ScalingActivities)  # capacity (issue 8): cloudw
 OVERLAYS += (Ecr, AlarmHistory)  # infrastructure and services (issue 6): sandbox/aws/ecr.py, alarm_history.py
 OVERLAYS += (RdsRestore, S3Listing)  # backups and storage (issue 4): rds_restore.py, s3_listing.py
 OVERLAYS += (RdsParameters,)  # real AWS states (issue 12): rds_parameters.py
+OVERLAYS += (Volumes,)  # production volumes (issue 12): volumes.py bulk routes for seed_volumes.py; pages: paging.py
 STATE_FILE = "aws-overlays.json"
 WARM = (("ec2", "us-east-1"), ("s3", "aws"), ("elbv2", "us-east-1"), ("ecs", "us-east-1"), ("ssm", "us-east-1"),
         ("rds", "us-east-1"), ("acm", "us-east-1"), ("cloudfront", "aws"))
@@ -151,10 +153,12 @@ def _brief(payload: dict) -> str:
 def build_app(state_dir: Path | None = None):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from .paging import Paging
     from .throttle import Throttle
 
-    return Throttle(SandboxAws(DomainDispatcherApplication(create_backend_app), [cls() for cls in OVERLAYS],
-                               state_dir))
+    # Paging sits outside the overlays: they and moto answer whole listings, it cuts AWS's pages (paging.py).
+    return Throttle(Paging(SandboxAws(DomainDispatcherApplication(create_backend_app), [cls() for cls in OVERLAYS],
+                                      state_dir)))
 
 
 def warm_up() -> None:

@@ -120,6 +120,8 @@ class Ssm(Overlay):
                           "KBId": "KBId"}.get(f.get("Key"))
             if field_name:
                 patches = [p for p in patches if p[field_name] in (f.get("Values") or [])]
+        # The State filter takes "InstalledOther"; the answer says "INSTALLED_OTHER" (botocore's PatchComplianceDataState)
+        patches = [{**p, "State": re.sub(r"(?<!^)(?=[A-Z])", "_", p["State"]).upper()} for p in patches]
         return json_reply(page(patches, call.json, "Patches", default=50))
 
     @handles("ssm", "DescribePatchGroupState")
@@ -198,6 +200,8 @@ class Ssm(Overlay):
             data["Description"] = data.pop("BaselineDescription")
         data["PatchGroups"] = sorted(g for g, grp in backend.patch_groups.items()
                                      if baseline.id in grp.associations.values())
+        if isinstance(data.get("GlobalFilters"), dict):  # PatchFilters is required (botocore's PatchFilterGroup)
+            data["GlobalFilters"].setdefault("PatchFilters", [])
         data.setdefault("ApprovedPatches", [])
         data.setdefault("RejectedPatches", [])
         data.setdefault("ApprovedPatchesComplianceLevel", "UNSPECIFIED")

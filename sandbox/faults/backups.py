@@ -29,8 +29,8 @@ def _backdate(sb, name: str, snapshot_type: str, younger_than_h: float, to_h: fl
 
     inst = _instance(sb)
     moved = {}
-    for s in sb.client("rds").describe_db_snapshots(DBInstanceIdentifier=inst,
-                                                   SnapshotType=snapshot_type)["DBSnapshots"]:
+    for s in (s for p in sb.client("rds").get_paginator("describe_db_snapshots").paginate(  # 100 a page
+            DBInstanceIdentifier=inst, SnapshotType=snapshot_type) for s in p["DBSnapshots"]):
         created = s.get("SnapshotCreateTime")
         if created and _now() - created < dt.timedelta(hours=younger_than_h):
             moved[s["DBSnapshotIdentifier"]] = created.isoformat()
