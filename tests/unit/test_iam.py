@@ -19,8 +19,8 @@ def test_action_names_follow_the_service_authorization_reference():
 
 
 def test_a_call_outside_the_policy_and_an_unused_action_are_named():
-    calls = [{"section": "backups", "service": "rds", "operation": "DescribeDBSnapshots"},
-             {"section": "backups", "service": "rds", "operation": "DeleteDBInstance"}]
+    calls = [{"section": "backups", "api": "rds", "operation": "DescribeDBSnapshots"},
+             {"section": "backups", "api": "rds", "operation": "DeleteDBInstance"}]
     problems = iam.compare(calls)
     assert "backups: calls rds:DeleteDBInstance, which its policy lacks" in problems
     assert any(p.startswith("backups: its policy has rds:DescribeDBInstances, which no check called") for p in problems)
