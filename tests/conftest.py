@@ -29,9 +29,10 @@ def _worker_sandbox() -> None:
         return
     from sandbox.private import private_env
 
-    # under the run's own state folder when it has one (CI), so two runs never share a worker's sandbox
+    # under the run's own state folder when it has one (CI), so two runs never share a worker's sandbox; bases from
+    # 27000 (tests' own private environments use 24000-24999)
     root = Path(os.environ["OPSPROOF_SANDBOX_DIR"]) if os.environ.get("OPSPROOF_SANDBOX_DIR") else None
-    env_file, _ = private_env(f"tests-{worker}", 24000 + 1000 * int(worker.removeprefix("gw")), root)
+    env_file, _ = private_env(f"tests-{worker}", 27000 + 1000 * int(worker.removeprefix("gw")), root)
     os.environ["OPSPROOF_ENV"] = str(env_file)
 
 

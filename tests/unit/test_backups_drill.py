@@ -45,7 +45,7 @@ def test_drill_passes_and_records_on_the_healthy_sandbox(env, sandbox):
     assert {v["name"] for v in record["validations"]} == {"count(*) users", "count(*) projects",
                                                           "max(created_at) jobs"}
     assert record["amcheck"]["status"] == "ok" and record["amcheck"]["checked"] > 0
-    assert record["foreign_keys_checked"] == 3 and record["orphans"] == []
+    assert record["foreign_keys_checked"] == 4 and record["orphans"] == []
     assert record["restore_duration_s"] < record["rto_s"]
     history = env.backups.drill.record.with_name("rds.json.history.jsonl").read_text().splitlines()
     assert json.loads(history[-1])["drill_instance"] == "test-restore-unit"
