@@ -27,6 +27,8 @@ def private_env(name: str, base: int, root: Path | None = None) -> tuple[Path, P
     state.mkdir(parents=True, exist_ok=True)
     for p in (folder, state):
         os.chmod(p, 0o755)
+    if root is not None:  # PostgreSQL's own user must reach its data folder through every parent (mktemp -d: 0700)
+        root.chmod(root.stat().st_mode | 0o711)
     toml = (ENV_DIR / "sandbox.toml").read_text()
     for port in DEFAULT_PORTS.values():
         toml = toml.replace(str(port), str(base + port - 15000))

@@ -12,10 +12,11 @@ request, lets the overlays and moto answer the whole listing, and returns one pa
 bound to the request (a token from another request is refused, as AWS does). Result lists are cut in the order the
 answer had them (several result keys, e.g. MetricAlarms then CompositeAlarms, count as one sequence).
 
-``page`` is AWS's own default where botocore's model documents one. Where the model is silent it is the model's
-maximum (ELBv2, ACM, Secrets Manager, DescribeAlarms, DescribePatchBaselines), except SSM's DescribeMaintenanceWindows
-(its minimum, 10, SSM's usual default): a smaller page would be harder but is no fact about AWS. For those, the
-probes' paging is proven by unit tests that ask for a small page (tests/unit/test_aws_paging.py). Operations whose paging an overlay or moto already does right are not in the table; they are listed
+``page`` is AWS's own default where botocore's model documents one. Where the model is silent (ELBv2, ACM, Secrets
+Manager, DescribeAlarms, DescribePatchBaselines) it is a small page, :data:`SMALL`: AWS may use any size in the
+model's range, and the sandbox takes one harder than any it is likely to, so the short listings the sandbox holds
+cross a page as production's long ones do (SSM's DescribeMaintenanceWindows: its minimum, 10). Code that must read a
+whole listing in one call (seeds, faults, tests) asks for the maximum page by name. Operations whose paging an overlay or moto already does right are not in the table; they are listed
 in :data:`PAGED_ELSEWHERE` with who pages them.
 
 JSON protocols (X-Amz-Target) and the query protocol (form body, XML answer) are handled; anything else passes by.
@@ -55,7 +56,9 @@ class Page:
 
 
 _RDS = "botocore rds service-2.json MaxRecords: 'Default: 100 Constraints: Minimum 20, maximum 100'"
-_ELB = "botocore elbv2 PageSize min 1 max 400, default not documented: the maximum, 400"
+_ELB = "botocore elbv2 PageSize min 1 max 400, default not documented: a small page, 2"
+SMALL = 2
+"""The page where AWS documents no default: a listing of three or more crosses a page, as one of hundreds would."""
 _AAS = "botocore application-autoscaling MaxResults: 'between 1 and 50. The default value is 50'"
 
 TABLE: dict[tuple[str, str], Page] = {
@@ -66,19 +69,19 @@ TABLE: dict[tuple[str, str], Page] = {
     ("rds", "DescribeDBInstances"): Page("Marker", "Marker", "MaxRecords", 100, 100, 20, ("DBInstances",), _RDS),
     ("rds", "DescribeDBParameters"): Page("Marker", "Marker", "MaxRecords", 100, 100, 20, ("Parameters",), _RDS),
     ("monitoring", "DescribeAlarms"): Page(
-        "NextToken", "NextToken", "MaxRecords", 100, 100, 1, ("MetricAlarms", "CompositeAlarms"),
-        "botocore cloudwatch MaxRecords min 1 max 100, default not documented: the maximum, 100"),
+        "NextToken", "NextToken", "MaxRecords", SMALL, 100, 1, ("MetricAlarms", "CompositeAlarms"),
+        "botocore cloudwatch MaxRecords min 1 max 100, default not documented: a small page, 2"),
     ("application-autoscaling", "DescribeScalableTargets"): Page(
         "NextToken", "NextToken", "MaxResults", 50, 50, 1, ("ScalableTargets",), _AAS, inner_limit=1_000_000),
-    ("elasticloadbalancing", "DescribeLoadBalancers"): Page("Marker", "NextMarker", "PageSize", 400, 400, 1,
+    ("elasticloadbalancing", "DescribeLoadBalancers"): Page("Marker", "NextMarker", "PageSize", SMALL, 400, 1,
                                                             ("LoadBalancers",), _ELB),
-    ("elasticloadbalancing", "DescribeTargetGroups"): Page("Marker", "NextMarker", "PageSize", 400, 400, 1,
+    ("elasticloadbalancing", "DescribeTargetGroups"): Page("Marker", "NextMarker", "PageSize", SMALL, 400, 1,
                                                            ("TargetGroups",), _ELB),
-    ("elasticloadbalancing", "DescribeListeners"): Page("Marker", "NextMarker", "PageSize", 400, 400, 1,
+    ("elasticloadbalancing", "DescribeListeners"): Page("Marker", "NextMarker", "PageSize", SMALL, 400, 1,
                                                         ("Listeners",), _ELB),
-    ("elasticloadbalancing", "DescribeListenerCertificates"): Page("Marker", "NextMarker", "PageSize", 400, 400, 1,
+    ("elasticloadbalancing", "DescribeListenerCertificates"): Page("Marker", "NextMarker", "PageSize", SMALL, 400, 1,
                                                                    ("Certificates",), _ELB),
-    ("elasticloadbalancing", "DescribeSSLPolicies"): Page("Marker", "NextMarker", "PageSize", 400, 400, 1,
+    ("elasticloadbalancing", "DescribeSSLPolicies"): Page("Marker", "NextMarker", "PageSize", SMALL, 400, 1,
                                                           ("SslPolicies",), _ELB),
     ("ecr", "DescribeImages"): Page(
         "nextToken", "nextToken", "maxResults", 100, 1000, 1, ("imageDetails",),
@@ -92,17 +95,17 @@ TABLE: dict[tuple[str, str], Page] = {
         "nextToken", "nextToken", "maxResults", 10, 100, 1, ("serviceArns",),
         "botocore ecs maxResults: 'between 1 and 100. If this parameter isn't used, ... up to 10 results'"),
     ("acm", "ListCertificates"): Page(
-        "NextToken", "NextToken", "MaxItems", 1000, 1000, 1, ("CertificateSummaryList",),
-        "botocore acm MaxItems min 1 max 1000, default not documented: the maximum, 1000"),
+        "NextToken", "NextToken", "MaxItems", SMALL, 1000, 1, ("CertificateSummaryList",),
+        "botocore acm MaxItems min 1 max 1000, default not documented: a small page, 2"),
     ("secretsmanager", "ListSecretVersionIds"): Page(
-        "NextToken", "NextToken", "MaxResults", 100, 100, 1, ("Versions",),
-        "botocore secretsmanager MaxResults min 1 max 100, default not documented: the maximum, 100"),
+        "NextToken", "NextToken", "MaxResults", SMALL, 100, 1, ("Versions",),
+        "botocore secretsmanager MaxResults min 1 max 100, default not documented: a small page, 2"),
     ("ssm", "DescribeMaintenanceWindows"): Page(
         "NextToken", "NextToken", "MaxResults", 10, 100, 10, ("WindowIdentities",),
         "botocore ssm MaxResults min 10 max 100, default not documented: the minimum, 10"),
     ("ssm", "DescribePatchBaselines"): Page(
-        "NextToken", "NextToken", "MaxResults", 100, 100, 1, ("BaselineIdentities",),
-        "botocore ssm MaxResults min 1 max 100, default not documented: the maximum, 100"),
+        "NextToken", "NextToken", "MaxResults", SMALL, 100, 1, ("BaselineIdentities",),
+        "botocore ssm MaxResults min 1 max 100, default not documented: a small page, 2"),
 }
 
 PAGED_ELSEWHERE = {

@@ -275,7 +275,7 @@ def media_objects(count: int = MEDIA_OBJECT_COUNT) -> list[dict]:
 # ---- certificates, ALB, CloudFront ----------------------------------------------------------------------------------
 def seed_certificates(c, sb, out: Seeded) -> None:
     acm = c("acm")
-    have = {cert["DomainName"]: cert["CertificateArn"] for cert in acm.list_certificates(Includes={"keyTypes": [
+    have = {cert["DomainName"]: cert["CertificateArn"] for cert in acm.list_certificates(MaxItems=1000, Includes={"keyTypes": [
         "RSA_2048", "EC_prime256v1"]})["CertificateSummaryList"]}  # AWS lists RSA_1024/2048 only unless asked
     for name, domain in (("api", API_CERT_DOMAIN), ("cdn", CDN_ALIAS)):
         arn = have.get(domain) or acm.import_certificate(
@@ -306,7 +306,7 @@ def seed_alb(c, out: Seeded) -> None:
     out.target_group_arn = tg["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=out.target_group_arn,
                          Targets=[{"Id": ip, "Port": BACKEND_PORT} for ip in BACKEND_TARGETS])
-    listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=out.alb_arn)["Listeners"]}
+    listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=out.alb_arn, PageSize=400)["Listeners"]}
     if 443 not in listeners:
         listeners[443] = elb.create_listener(
             LoadBalancerArn=out.alb_arn, Protocol="HTTPS", Port=443, SslPolicy=ALB_TLS_POLICY,
@@ -411,7 +411,7 @@ def seed_patching(c, out: Seeded) -> None:
     """Baseline, patch group and window through moto's SSM; the workers' patch states are the overlay's default
     (compliant, patched in the last window)."""
     ssm = c("ssm")
-    found = ssm.describe_patch_baselines(Filters=[{"Key": "NAME_PREFIX", "Values": [PATCH_BASELINE]}])
+    found = ssm.describe_patch_baselines(MaxResults=100, Filters=[{"Key": "NAME_PREFIX", "Values": [PATCH_BASELINE]}])
     ids = [b["BaselineId"] for b in found["BaselineIdentities"] if b["BaselineName"] == PATCH_BASELINE]
     out.patch_baseline_id = ids[0] if ids else ssm.create_patch_baseline(
         Name=PATCH_BASELINE, OperatingSystem="AMAZON_LINUX_2", Description="ai-film-studio GPU workers",

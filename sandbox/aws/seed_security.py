@@ -73,7 +73,7 @@ def seed(sb) -> dict:
 def certificate_arns(sb) -> dict[str, str]:
     """{domain: ARN} of the seeded certificates (the first for each domain: a renewal's come later)."""
     acm = sb.client("acm")
-    found = acm.list_certificates(Includes={"keyTypes": KEY_TYPES})["CertificateSummaryList"]
+    found = acm.list_certificates(MaxItems=1000, Includes={"keyTypes": KEY_TYPES})["CertificateSummaryList"]
     arns: dict[str, str] = {}
     for c in found:
         if c["DomainName"] in (API_CERT_DOMAIN, CDN_ALIAS):
@@ -84,7 +84,7 @@ def certificate_arns(sb) -> dict[str, str]:
 def https_listener_arn(sb) -> str:
     elb = sb.client("elbv2")
     lb = elb.describe_load_balancers(Names=[ALB_NAME])["LoadBalancers"][0]
-    return next(l["ListenerArn"] for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    return next(l["ListenerArn"] for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"], PageSize=400)["Listeners"]
                 if l["Port"] == 443)
 
 
@@ -109,7 +109,7 @@ def seed_secrets(sb) -> dict:
         sm.put_secret_value(SecretId=SECRET_DATABASE_URL, SecretString=previous)
         sm.put_secret_value(SecretId=SECRET_DATABASE_URL, SecretString=current)
     older = 400
-    for v in sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL)["Versions"]:
+    for v in sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL, MaxResults=100)["Versions"]:
         if not v["VersionStages"]:
             admin.post(url, "secretsmanager/version-age", {"secret": SECRET_DATABASE_URL,
                                                             "version_id": v["VersionId"], "age_days": older})
@@ -121,7 +121,7 @@ def seed_secrets(sb) -> dict:
     admin.set_secret_rotated(url, SECRET_DATABASE_URL, SECRET_LAST_ROTATED_DAYS)
     for name, age in API_KEY_AGES.items():
         admin.post(url, "secretsmanager/version-age", {"secret": name, "stage": "AWSCURRENT", "age_days": age})
-    return {"database_url_versions": len(sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL)["Versions"])}
+    return {"database_url_versions": len(sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL, MaxResults=100)["Versions"])}
 
 
 def _distinct_previous(sm, name: str, current: str) -> bool:

@@ -28,7 +28,7 @@ def _instance(sb, name: str) -> str:
 
 
 def _baseline_id(sb) -> str:
-    found = sb.client("ssm").describe_patch_baselines(Filters=[{"Key": "NAME_PREFIX", "Values": [PATCH_BASELINE]}])
+    found = sb.client("ssm").describe_patch_baselines(MaxResults=100, Filters=[{"Key": "NAME_PREFIX", "Values": [PATCH_BASELINE]}])
     return next(b["BaselineId"] for b in found["BaselineIdentities"] if b["BaselineName"] == PATCH_BASELINE)
 
 

@@ -84,7 +84,7 @@ class SecretSameAsPrevious:
 
 
 def _stages(sm) -> dict[str, str]:
-    versions = sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL)["Versions"]
+    versions = sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL, MaxResults=100)["Versions"]
     return {s: v["VersionId"] for v in versions for s in v["VersionStages"]}
 
 

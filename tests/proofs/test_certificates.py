@@ -21,8 +21,8 @@ def test_acm_certificates_are_listed_whatever_their_key_type(healthy, sandbox):
     """ListCertificates lists RSA_1024/RSA_2048 certificates only unless Includes.keyTypes asks for more (the
     sandbox does as AWS does); the seeded certificates are ECDSA (EC_prime256v1) and the checks judge them."""
     acm = sandbox.client("acm")
-    assert acm.list_certificates()["CertificateSummaryList"] == []  # AWS's default filter hides ECDSA
-    listed = acm.list_certificates(Includes={"keyTypes": ["EC_prime256v1"]})["CertificateSummaryList"]
+    assert acm.list_certificates(MaxItems=1000)["CertificateSummaryList"] == []  # AWS's default filter hides ECDSA
+    listed = acm.list_certificates(MaxItems=1000, Includes={"keyTypes": ["EC_prime256v1"]})["CertificateSummaryList"]
     assert {c["KeyAlgorithm"] for c in listed} == {"EC_prime256v1"} and len(listed) >= 2
     rows = [r for e in healthy.evidence("test_acm_certificates_are_issued") if e["title"] == "ACM certificates"
             for r in e["payload"]]
@@ -122,7 +122,7 @@ def restore_listener(sandbox):
     sandbox.client("elbv2").modify_listener(ListenerArn=https_listener_arn(sandbox),
                                             Certificates=[{"CertificateArn": seeded}])
     acm = sandbox.client("acm")
-    for c in acm.list_certificates(Includes={"keyTypes": ["EC_prime256v1", "RSA_2048"]})["CertificateSummaryList"]:
+    for c in acm.list_certificates(MaxItems=1000, Includes={"keyTypes": ["EC_prime256v1", "RSA_2048"]})["CertificateSummaryList"]:
         if c["DomainName"] == API and c["CertificateArn"] != seeded:
             acm.delete_certificate(CertificateArn=c["CertificateArn"])
 
@@ -131,7 +131,7 @@ def test_renew_certificate_plan_changes_nothing(sandbox, restore_listener):
     report = actions.run("renew-certificate", sandbox.env, apply=False, domain=API)
     assert [s.status for s in report.steps][:6] == ["done"] + ["planned"] * 5, report.as_text()
     assert "switch prod-alb:443 (default)" in report.as_text()
-    listed = sandbox.client("acm").list_certificates(Includes={"keyTypes": ["EC_prime256v1"]})
+    listed = sandbox.client("acm").list_certificates(MaxItems=1000, Includes={"keyTypes": ["EC_prime256v1"]})
     assert [c["DomainName"] for c in listed["CertificateSummaryList"]].count(API) == 1
 
 
@@ -157,7 +157,7 @@ def test_renew_certificate_stops_until_dns_validates_then_resumes(sandbox, resto
     message = str(failed.value)
     assert "PENDING_VALIDATION" in message and "--new-certificate-arn" in message
     new_arn = message.split("--new-certificate-arn ")[1].split()[0]
-    listener = sandbox.client("elbv2").describe_listeners(LoadBalancerArn=_alb(sandbox))["Listeners"]
+    listener = sandbox.client("elbv2").describe_listeners(LoadBalancerArn=_alb(sandbox), PageSize=400)["Listeners"]
     assert restore_listener in [c["CertificateArn"] for l in listener for c in l.get("Certificates", [])]
     report = actions.run("renew-certificate", sandbox.env, apply=True, domain=API, new_certificate_arn=new_arn)
     assert report.ok and report.result["new"] == new_arn, report.as_text()

@@ -143,7 +143,7 @@ def test_no_alarm_firing_composite(broken, sandbox):
     """Composite alarms are watched: AWS lists them only when AlarmTypes asks (so does the sandbox)."""
     cw = sandbox.client("cloudwatch")
     assert cw.describe_alarms(AlarmNames=["worker-degraded"])["CompositeAlarms"] == []
-    assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=["worker-degraded"], AlarmTypes=[
+    assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=["worker-degraded"], MaxRecords=100, AlarmTypes=[
         "CompositeAlarm"])["CompositeAlarms"]] == ["worker-degraded"]
     run = broken("composite-alarm-firing", "checks/services/test_monitoring.py")
     msg = run.assert_failed("test_no_alarm_firing", "worker-degraded is ALARM", "worker-task-failures")

@@ -86,7 +86,7 @@ def test_scalable_targets_next_token_goes_past_page_two(sandbox):
 
 def test_listeners_probe_reads_every_page(sandbox):
     elb = sandbox.client("elbv2")
-    every = elb.describe_listeners(LoadBalancerArn=acm_probe.load_balancer_arn(elb, S.ALB_NAME))["Listeners"]
+    every = elb.describe_listeners(LoadBalancerArn=acm_probe.load_balancer_arn(elb, S.ALB_NAME), PageSize=400)["Listeners"]
     assert len(every) >= 2
     small = small_pages(small_pages(sandbox.client("elbv2"), "DescribeListeners", "PageSize"),
                         "DescribeListenerCertificates", "PageSize")
@@ -96,7 +96,7 @@ def test_listeners_probe_reads_every_page(sandbox):
 
 def test_secret_versions_probe_reads_every_page(sandbox):
     sm = sandbox.client("secretsmanager")
-    every = sm.list_secret_version_ids(SecretId=S.SECRET_DATABASE_URL)["Versions"]
+    every = sm.list_secret_version_ids(SecretId=S.SECRET_DATABASE_URL, MaxResults=100)["Versions"]
     assert len(every) >= 2
     small = small_pages(sandbox.client("secretsmanager"), "ListSecretVersionIds", "MaxResults")
     assert small.list_secret_version_ids(SecretId=S.SECRET_DATABASE_URL).get("NextToken")

@@ -396,7 +396,7 @@ def test_ninety_days_of_metrics_and_alarms_ok(sb, seeded):
                                           EndTime=now, Period=86400, Statistics=["Average"],
                                           Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()])["Datapoints"]
         assert len(points) >= 89, (ns, name, len(points))
-    alarms = cw.describe_alarms(AlarmNames=list(S.ALARMS))["MetricAlarms"]
+    alarms = cw.describe_alarms(AlarmNames=list(S.ALARMS), MaxRecords=100)["MetricAlarms"]
     assert {a["AlarmName"]: a["StateValue"] for a in alarms} == {n: "OK" for n in S.ALARMS}
 
 
