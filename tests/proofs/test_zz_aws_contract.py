@@ -21,10 +21,9 @@ ONE_PAGE_ON_PURPOSE = {
 """Listings that stop before the last page on purpose: (service, operation) -> why."""
 
 ONE_PAGE_BY_CONSTRUCTION = {
-    ("acm", "ListCertificates"): "4 certificates against ACM's page (model: up to 1000); botocore's paginator reads it",
+    ("acm", "ListCertificates"): "the listing filtered by key types holds 2 or fewer: one page of 2; botocore's "
+                           "paginator reads the rest",
     ("cloudfront", "ListDistributions"): "one distribution; moto pages at MaxItems 100 (AWS's default)",
-    ("cloudwatch", "DescribeAlarms"): "asked by AlarmNames (the configured few); all 106 alarms take 2 pages "
-                                      "(tests/unit/test_aws_paging.py)",
     ("cloudwatch", "GetMetricData"): "pages by datapoints (100,800 by default); crossed in tests/unit (cloudwatch)",
     ("ec2", "DescribeInstances"): "asked by instance ids or filters without MaxResults: AWS answers all at once",
     ("ecr", "DescribeImageScanFindings"): "a handful of findings an image against AWS's page of 100",
@@ -32,14 +31,12 @@ ONE_PAGE_BY_CONSTRUCTION = {
     ("elastic-load-balancing-v2", "DescribeLoadBalancers"): "asked by name: one load balancer",
     ("elastic-load-balancing-v2", "DescribeTargetGroups"): "asked by name: one target group",
     ("elastic-load-balancing-v2", "DescribeSSLPolicies"): "asked by name: one policy",
-    ("elastic-load-balancing-v2", "DescribeListenerCertificates"): "a listener's 2 certificates against ELBv2's page "
-                                                                   "(up to 400); pages of 1 read in tests/unit",
-    ("elastic-load-balancing-v2", "DescribeListeners"): "2 listeners against ELBv2's page (up to 400); pages of 1 "
-                                                        "read in tests/unit/test_aws_paging.py",
+    ("elastic-load-balancing-v2", "DescribeListenerCertificates"): "a listener's 2 certificates: one page of 2 (the "
+                                                                   "sandbox's page); pages of 1 in tests/unit",
+    ("elastic-load-balancing-v2", "DescribeListeners"): "2 listeners: one page of 2 (the sandbox's page); "
+                                                        "pages of 1 in tests/unit/test_aws_paging.py",
     ("application-auto-scaling", "DescribeScalableTargets"): "asked by ResourceIds: one target each",
     ("rds", "DescribeDBInstances"): "asked by DBInstanceIdentifier: one instance",
-    ("secrets-manager", "ListSecretVersionIds"): "a few staged versions against a page of up to 100; pages of 1 "
-                                                 "read in tests/unit/test_aws_paging.py",
     ("ssm", "DescribeInstanceInformation"): "asked by the patch group's 2 instance ids (the 11-host fleet is in "
                                             "another group); crossed in tests/unit/test_aws_page_limits.py",
     ("ssm", "DescribeInstancePatchStatesForPatchGroup"): "2 GPU workers against a page of 50",
