@@ -67,8 +67,11 @@ def test_each_bucket_holds_more_than_a_page_of_keys(sandbox):
 
 
 def test_alarms_services_and_the_fleet_cross_aws_pages(sandbox):
-    pages, alarms = _all(sandbox.client("cloudwatch"), "describe_alarms", "MetricAlarms")
+    pages, alarms = _all(sandbox.client("cloudwatch"), "describe_alarms", "MetricAlarms",
+                         PaginationConfig={"PageSize": 100})  # AWS's maximum (its default is undocumented)
     assert len(alarms) > 100 and len(pages) >= 2 and len(pages[0]["MetricAlarms"]) == 100
+    small, again = _all(sandbox.client("cloudwatch"), "describe_alarms", "MetricAlarms")
+    assert len(small[0]["MetricAlarms"]) == paging.SMALL and len(again) == len(alarms)
     pages, arns = _all(sandbox.client("ecs"), "list_services", "serviceArns", cluster=S.ECS_CLUSTER)
     assert len(arns) > 10 and len(pages[0]["serviceArns"]) == 10
     pages, infos = _all(sandbox.client("ssm"), "describe_instance_information", "InstanceInformationList")

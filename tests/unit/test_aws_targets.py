@@ -3,7 +3,6 @@ reused from botocore's on-disk cache by the next process (issue 11)."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -12,25 +11,10 @@ import pytest
 from opsproof import config, connect, identity
 from opsproof.config import ROOT
 from opsproof.errors import ConfigError
+from tests.unit.fake_aws import FAKE_KEYS, fake_aws  # noqa: F401 (a fixture)
 
-FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 READ_ROLE = "arn:aws:iam::123456789012:role/opsproof-read"
 DR_ROLE = "arn:aws:iam::123456789012:role/opsproof-dr"
-
-
-@pytest.fixture(scope="module")
-def fake_aws():
-    """moto's server on a port of its own (its STS answers AssumeRole)."""
-    from moto.server import ThreadedMotoServer
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from botocore.exceptions import ClientError
 
 from opsproof import config, connect
 from opsproof.config import ROOT
-
-FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+from tests.unit.fake_aws import FAKE_KEYS, fake_aws  # noqa: F401 (a fixture)
 
 
 class CountingListener:
@@ -55,19 +54,6 @@ def listener():
     li.close()
 
 
-@pytest.fixture(scope="module")
-def fake_aws():
-    """moto's server on a port of its own: an AWS account that is not the sandbox (no sandbox port, no sandbox key)."""
-    from moto.server import ThreadedMotoServer
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 def aws_env(tmp_path, body: str = "", account: str = "123456789012", endpoint: str | None = None) -> Path:
