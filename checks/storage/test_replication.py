@@ -5,7 +5,9 @@ import datetime as dt
 
 import pytest
 
+from opsproof import findings
 from opsproof.probes import storage
+from opsproof.rules import storage as rules
 
 pytestmark = [pytest.mark.storage]
 
@@ -15,39 +17,13 @@ pytestmark = [pytest.mark.storage]
 def test_replication_is_configured(env, buckets, evidence):
     """Versioning is on for both buckets, a replication rule to the DR bucket is Enabled, the DR bucket is in
     another region, and delete markers are replicated as configured."""
-    s, want = env.storage, env.storage.replication
     src, source, dst, replica = buckets
     cfg = storage.replication_config(src, source, dst, replica)
     evidence.json("replication configuration", {"role": cfg.role, "rules": [vars(r) for r in cfg.rules]})
     evidence.table("buckets", [
         {"bucket": source, "region": cfg.source_region, "versioning": cfg.source_versioning},
         {"bucket": replica, "region": cfg.replica_region, "versioning": cfg.replica_versioning}])
-    problems = []
-    for bucket, status in ((source, cfg.source_versioning), (replica, cfg.replica_versioning)):
-        if status != "Enabled":
-            problems.append(f"versioning of {bucket} is {status!r} (replication needs it Enabled on both)")
-    to_replica = [r for r in cfg.rules if r.destination_bucket == replica
-                  and (want.rule_id is None or r.id == want.rule_id)]
-    enabled = [r for r in to_replica if r.status == "Enabled"]
-    if not to_replica:
-        problems.append(f"{source} has no replication rule to {replica}"
-                        + (f" with ID {want.rule_id!r} (storage.replication.rule_id)" if want.rule_id else ""))
-    elif not enabled:
-        problems.append(f"replication rule(s) {', '.join(repr(r.id) for r in to_replica)} of {source} → {replica} "
-                        f"are {', '.join(r.status for r in to_replica)}, not Enabled")
-    for r in enabled:
-        if want.delete_marker_replication and r.delete_marker_replication != want.delete_marker_replication:
-            problems.append(f"rule {r.id!r}: DeleteMarkerReplication is {r.delete_marker_replication!r}, expected "
-                            f"{want.delete_marker_replication!r} (storage.replication.delete_marker_replication)")
-        if r.prefix and not s.parity.prefix.startswith(r.prefix):
-            problems.append(f"rule {r.id!r} replicates only keys under {r.prefix!r}")
-    if want.require_other_region:
-        if cfg.replica_region == cfg.source_region:
-            problems.append(f"{replica} is in {cfg.replica_region}, the same region as {source}: not a cross-region "
-                            "copy (storage.replication.require_other_region)")
-        elif s.replica_region and cfg.replica_region != s.replica_region:
-            problems.append(f"{replica} is in {cfg.replica_region}, not {s.replica_region} (storage.replica_region)")
-    assert not problems, "; ".join(problems)
+    findings.expect_no_alarm(rules.replication(cfg, env.storage), evidence)
 
 
 @pytest.mark.nightly

@@ -74,3 +74,32 @@ def test_every_fault_is_documented_and_used_by_a_proof():
     undocumented = [n for n, f in faults.all_faults().items() if not f.summary]
     assert not undocumented, f"faults without a docstring: {undocumented}"
     assert not unused, f"faults no test applies: {unused}"
+
+
+# ---- judgement lives in rules (issue 13) ----------------------------------------------------------------------
+FAILURE_LISTS = {"problems", "bad", "failures", "wrong", "issues"}
+STILL_JUDGING = frozenset({
+    "test_access_and_credentials_verified", "test_acm_certificates_are_in_use", "test_acm_certificates_are_issued",
+    "test_database_secrets_connect", "test_deployed_images_rebuilt_on_current_base", "test_deployed_images_scanned",
+    "test_disk_usage_under_threshold", "test_ecs_services_finished_rollout", "test_ecs_services_not_rolled_back",
+    "test_ecs_services_run_desired_count", "test_ecs_services_run_expected_image",
+    "test_ecs_services_run_their_minimum", "test_endpoints_match_their_names", "test_endpoints_refuse_old_protocols",
+    "test_endpoints_serve_a_trusted_chain", "test_patch_baseline_matches_runbook",
+    "test_patch_group_instances_compliant", "test_patch_group_patched_in_last_window",
+    "test_patch_window_matches_runbook", "test_render_queue_drains", "test_replication_status_of_sample",
+    "test_required_services_running_and_enabled", "test_scaling_events_are_not_frequent",
+    "test_secrets_rotated_within_max_age", "test_smoke_p95_latency_within_budget",
+    "test_smoke_requests_answer_as_expected",
+})
+"""Checks that still build their own list of failures, to move into opsproof/rules/ (Findings). It only shrinks."""
+
+
+def test_no_new_check_judges_in_its_body():
+    judging = {node.name for _, node, _ in _checks()
+               if any(isinstance(n, ast.Assign) and isinstance(n.value, (ast.List, ast.ListComp))
+                      and any(getattr(t, "id", "") in FAILURE_LISTS for t in n.targets) for n in ast.walk(node))}
+    new = judging - STILL_JUDGING
+    assert not new, (f"{sorted(new)} build a list of failures in the check: write the rule in opsproof/rules/ "
+                     "returning Findings and end the check with findings.expect_no_alarm(...)")
+    moved = STILL_JUDGING - judging
+    assert not moved, f"{sorted(moved)} no longer judge in their body: take them out of STILL_JUDGING"
