@@ -27,17 +27,16 @@ def replication(cfg: ReplicationConfig, s: Storage) -> list[Finding]:
                            f"{', '.join(r.status for r in to_replica)}, not Enabled",
                            measured=[r.status for r in to_replica], limit="Enabled"))
     for r in enabled:
-        subject = f"rule {r.id!r} of {source}"
+        subject, wrong = f"rule {r.id!r} of {source}", []
         if want.delete_marker_replication and r.delete_marker_replication != want.delete_marker_replication:
-            found.append(alarm(subject, f"DeleteMarkerReplication is {r.delete_marker_replication!r}, expected "
+            wrong.append(alarm(subject, f"DeleteMarkerReplication is {r.delete_marker_replication!r}, expected "
                                f"{want.delete_marker_replication!r}", measured=r.delete_marker_replication,
                                limit=want.delete_marker_replication,
                                key="storage.replication.delete_marker_replication"))
         if r.prefix and not s.parity.prefix.startswith(r.prefix):
-            found.append(alarm(subject, f"replicates only keys under {r.prefix!r}", measured=r.prefix,
+            wrong.append(alarm(subject, f"replicates only keys under {r.prefix!r}", measured=r.prefix,
                                limit=s.parity.prefix or "(every key)", key="storage.parity.prefix"))
-        if not any(f.subject == subject for f in found):
-            found.append(ok(subject, "Enabled, to the DR bucket"))
+        found += wrong or [ok(subject, "Enabled, to the DR bucket")]
     if want.require_other_region:
         found.append(_regions(cfg, s.replica_region))
     return found

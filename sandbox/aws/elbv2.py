@@ -13,8 +13,9 @@ Faults (admin API):
                                         "reason": "Target.ResponseCodeMismatch", "description": "...",
                                         "region": "us-east-1", "for_s": 3, "then": "gone"|"healthy"}
         state null clears the override for that target. for_s: the state lasts that many seconds from the first
-        DescribeTargetHealth that reports it (a deregistration delay), then the target is "gone" (deregistered: DescribeTargetHealth stops listing it, as AWS does once
-        draining ends) or "healthy"; without for_s the state lasts until healed.
+        DescribeTargetHealth that reports it (a deregistration delay), then the target is "gone" (deregistered:
+        DescribeTargetHealth stops listing it, as AWS does once draining ends) or "healthy"; without for_s the state
+        lasts until healed.
 """
 
 import time

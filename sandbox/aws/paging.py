@@ -16,8 +16,9 @@ answer had them (several result keys, e.g. MetricAlarms then CompositeAlarms, co
 Manager, DescribeAlarms, DescribePatchBaselines) it is a small page, :data:`SMALL`: AWS may use any size in the
 model's range, and the sandbox takes one harder than any it is likely to, so the short listings the sandbox holds
 cross a page as production's long ones do (SSM's DescribeMaintenanceWindows: its minimum, 10). Code that must read a
-whole listing in one call (seeds, faults, tests) asks for the maximum page by name. Operations whose paging an overlay or moto already does right are not in the table; they are listed
-in :data:`PAGED_ELSEWHERE` with who pages them.
+whole listing in one call (seeds, faults, tests) asks for the maximum page by name. Operations whose paging an
+overlay or moto already does right are not in the table; they are listed in :data:`PAGED_ELSEWHERE` with who pages
+them.
 
 JSON protocols (X-Amz-Target) and the query protocol (form body, XML answer) are handled; anything else passes by.
 """

@@ -275,7 +275,8 @@ def media_objects(count: int = MEDIA_OBJECT_COUNT) -> list[dict]:
 # ---- certificates, ALB, CloudFront ----------------------------------------------------------------------------------
 def seed_certificates(c, sb, out: Seeded) -> None:
     acm = c("acm")
-    have = {cert["DomainName"]: cert["CertificateArn"] for cert in acm.list_certificates(MaxItems=1000, Includes={"keyTypes": [
+    have = {cert["DomainName"]: cert["CertificateArn"] for cert in acm.list_certificates(
+        MaxItems=1000, Includes={"keyTypes": [
         "RSA_2048", "EC_prime256v1"]})["CertificateSummaryList"]}  # AWS lists RSA_1024/2048 only unless asked
     for name, domain in (("api", API_CERT_DOMAIN), ("cdn", CDN_ALIAS)):
         arn = have.get(domain) or acm.import_certificate(

@@ -84,7 +84,8 @@ def certificate_arns(sb) -> dict[str, str]:
 def https_listener_arn(sb) -> str:
     elb = sb.client("elbv2")
     lb = elb.describe_load_balancers(Names=[ALB_NAME])["LoadBalancers"][0]
-    return next(l["ListenerArn"] for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"], PageSize=400)["Listeners"]
+    listeners = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"], PageSize=400)["Listeners"]
+    return next(l["ListenerArn"] for l in listeners
                 if l["Port"] == 443)
 
 
@@ -121,7 +122,8 @@ def seed_secrets(sb) -> dict:
     admin.set_secret_rotated(url, SECRET_DATABASE_URL, SECRET_LAST_ROTATED_DAYS)
     for name, age in API_KEY_AGES.items():
         admin.post(url, "secretsmanager/version-age", {"secret": name, "stage": "AWSCURRENT", "age_days": age})
-    return {"database_url_versions": len(sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL, MaxResults=100)["Versions"])}
+    versions = sm.list_secret_version_ids(SecretId=SECRET_DATABASE_URL, MaxResults=100)["Versions"]
+    return {"database_url_versions": len(versions)}
 
 
 def _distinct_previous(sm, name: str, current: str) -> bool:

@@ -127,7 +127,7 @@ def test_restore_drill_stuck_restore_fails_bounded(broken, run_checks, sandbox):
     env = e.model_copy(update={"backups": e.backups.model_copy(update={"drill": d})})
     t0 = time.monotonic()
     with pytest.raises(StepFailed, match=r"test-restore-\d{6} did not become available within 0.1 min .*still "
-                                         r"'backing-up' after creating → (modifying → )?backing-up"):  # a short phase may fall between polls
+                                         r"'backing-up' after creating → (modifying → )?backing-up"):  # a phase may fall between polls
         actions.run("restore-drill", env, apply=True)
     assert time.monotonic() - t0 < 30
     run = run_checks(DRILL)

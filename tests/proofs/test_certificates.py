@@ -122,7 +122,8 @@ def restore_listener(sandbox):
     sandbox.client("elbv2").modify_listener(ListenerArn=https_listener_arn(sandbox),
                                             Certificates=[{"CertificateArn": seeded}])
     acm = sandbox.client("acm")
-    for c in acm.list_certificates(MaxItems=1000, Includes={"keyTypes": ["EC_prime256v1", "RSA_2048"]})["CertificateSummaryList"]:
+    listed = acm.list_certificates(MaxItems=1000, Includes={"keyTypes": ["EC_prime256v1", "RSA_2048"]})
+    for c in listed["CertificateSummaryList"]:
         if c["DomainName"] == API and c["CertificateArn"] != seeded:
             acm.delete_certificate(CertificateArn=c["CertificateArn"])
 

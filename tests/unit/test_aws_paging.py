@@ -89,7 +89,8 @@ def test_scalable_targets_next_token_goes_past_page_two(sandbox):
 
 def test_listeners_probe_reads_every_page(sandbox):
     elb = sandbox.client("elbv2")
-    every = elb.describe_listeners(LoadBalancerArn=acm_probe.load_balancer_arn(elb, S.ALB_NAME), PageSize=400)["Listeners"]
+    alb = acm_probe.load_balancer_arn(elb, S.ALB_NAME)
+    every = elb.describe_listeners(LoadBalancerArn=alb, PageSize=400)["Listeners"]
     assert len(every) >= 2
     small = small_pages(small_pages(sandbox.client("elbv2"), "DescribeListeners", "PageSize"),
                         "DescribeListenerCertificates", "PageSize")
