@@ -39,12 +39,7 @@ def db_parameters(ctx, reboot=False):
     if recommended is None:
         raise OpsproofError(f"no recommended values for {inst.instance_class} ({inst.id}): add "
                             f"[database.parameters.recommended.\"{inst.instance_class}\"]")
-    names = list(recommended)
-    group = parameters.group_values(rds, inst.parameter_group, names)
-    running = parameters.live(ctx.db, names)
-    memory = p.instance_memory_gib.get(inst.instance_class)
-    review = parameters.reviewed(recommended, group, running if p.check_live else None,
-                                 memory * 1024 ** 3 if memory else None)
+    review, running = parameters.review(rds, ctx.db, inst, p)
     ctx.evidence.table("instance", [inst])
     ctx.evidence.table(f"review for {inst.instance_class} (group {inst.parameter_group})", review)
     ctx.evidence.table("live values (pg_settings)", list(running.values()))

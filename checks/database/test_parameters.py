@@ -17,12 +17,7 @@ def test_parameters_match_instance_class(env, aws, db, evidence):
     p = env.database.parameters
     inst = parameters.instance(aws("rds", "rds"), env.rds.instance_id)
     evidence.table("instance", [inst])
-    recommended = p.recommended.get(inst.instance_class, {})
-    group = parameters.group_values(aws("rds", "rds"), inst.parameter_group, list(recommended)) if recommended else {}
-    running = parameters.live(db, list(recommended))
-    memory = p.instance_memory_gib.get(inst.instance_class)
-    reviewed = parameters.reviewed(recommended, group, running if p.check_live else None,
-                                   memory * 1024 ** 3 if memory else None)
+    reviewed, running = parameters.review(aws("rds", "rds"), db, inst, p)
     evidence.table(f"parameters ({inst.parameter_group}, {inst.instance_class})", reviewed)
     evidence.table("live values (pg_settings)", list(running.values()))
     findings.expect_no_alarm(rules.parameters(inst, reviewed, p), evidence)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ..config.database import parse_size
+from ..config.database import Parameters, parse_size
 from ..connect import aws_call
 
 # Base unit of each memory parameter when a value carries none (pg_settings.unit; RDS writes values in it).
@@ -195,6 +195,17 @@ def reviewed(recommended: dict, group: dict[str, str], running: dict[str, Live] 
         out.append(Parameter(name, str(rec), to_number(name, rec), g, number, readable, lv.value if lv else None,
                              lv.number if lv else None))
     return out
+
+
+def review(rds, conn: psycopg.Connection, inst: Instance, p: Parameters) -> tuple[list[Parameter], dict[str, Live]]:
+    """The parameters recommended for the instance's class (none when the class has no recommendation) as its
+    parameter group sets them and, with check_live, as the server runs them; and every live value read."""
+    recommended = p.recommended.get(inst.instance_class, {})
+    group = group_values(rds, inst.parameter_group, list(recommended)) if recommended else {}
+    running = live(conn, list(recommended))
+    memory = p.instance_memory_gib.get(inst.instance_class)
+    return reviewed(recommended, group, running if p.check_live else None, memory * 1024 ** 3 if memory else None), \
+        running
 
 
 def _read(name: str, value: str, memory_bytes: float | None) -> tuple[float | None, str]:
