@@ -24,7 +24,8 @@ def parameters(inst: Instance, params: list[Parameter], p: Parameters) -> list[F
     if inst.instance_class not in p.recommended:
         return [alarm(inst.id, f"no recommended values for instance class {inst.instance_class}: add "
                       f"[database.parameters.recommended.\"{inst.instance_class}\"] (known: "
-                      f"{', '.join(p.recommended)})", measured=inst.instance_class, key="database.parameters.recommended")]
+                      f"{', '.join(p.recommended)})", measured=inst.instance_class,
+                      key="database.parameters.recommended")]
     found = parameter_values(params, p.tolerance_percent, p.check_live)
     group = f"parameter group {inst.parameter_group}"
     if inst.apply_status == "in-sync":

@@ -98,7 +98,8 @@ def test_no_invalid_indexes(healthy, broken):
 def test_no_duplicate_indexes(healthy, broken):
     healthy.assert_passed("test_no_duplicate_indexes")
     run = broken("duplicate-index", "checks/database/test_indexes.py")
-    run.assert_failed("test_no_duplicate_indexes", "public.projects_user_id_idx: duplicates public.idx_projects_user_id")
+    run.assert_failed("test_no_duplicate_indexes",
+                      "public.projects_user_id_idx: duplicates public.idx_projects_user_id")
 
 
 # ---- wraparound, connections ------------------------------------------------------------------------------------
