@@ -34,7 +34,7 @@ from psycopg import sql
 
 from opsproof.connect import aws_call
 from opsproof.errors import ConfigError, OpsproofError
-from opsproof.probes import pg_archive
+from opsproof.postgres import archive as due_rows
 
 from . import action, param
 from ._postgres import flush_stats, messages, set_timeouts, summary
@@ -118,7 +118,7 @@ def archive_jobs(ctx, batch_size=None):
             summary["resumed"].append(run.id)
             summary["deleted"] += _finish(ctx, db, archive, run.id, manifest, batch, resumed=True)
 
-    due = pg_archive.overdue(db, a)
+    due = due_rows.overdue(db, a)
     ctx.evidence.value("cutoff", due.cutoff)
     ctx.evidence.value("rows due", due.rows)
     if due.rows == 0:
@@ -152,16 +152,16 @@ def _delete_objects(archive: Archive, keys: set[str]) -> None:
 # ---- 1-2: freeze and export ------------------------------------------------------------------------------------------
 def _export(db, archive: Archive, a, run_id: str) -> dict:
     """Read the due rows in one snapshot, upload them, then the manifest. Returns the manifest."""
-    table = pg_archive.ident(a.table)
+    table = due_rows.ident(a.table)
     ids_hash, data_hash, ids = hashlib.sha256(), hashlib.sha256(), []
     with tempfile.SpooledTemporaryFile(max_size=64 << 20) as f:
         with db.transaction():
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cutoff = pg_archive.cutoff(db, a)  # now() of this snapshot
+            cutoff = due_rows.cutoff(db, a)  # now() of this snapshot
             with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as gz, db.cursor(name="archive_export") as cur:
                 cur.itersize = 5000
                 cur.execute(sql.SQL("SELECT t.id, row_to_json(t)::text FROM {table} t WHERE {due} ORDER BY t.id")
-                            .format(table=table, due=pg_archive.due_filter(a)), {"cutoff": cutoff})
+                            .format(table=table, due=due_rows.due_filter(a)), {"cutoff": cutoff})
                 for row_id, doc in cur:
                     gz.write(doc.encode() + b"\n")
                     ids.append(row_id)
@@ -253,13 +253,13 @@ def _delete_batch(db, a, ids: list[int], cutoff: str) -> int:
 def _delete_rows(db, a, ids: list[int], cutoff: str) -> int:
     # Only rows that still match the selection as of the run's cutoff: a row changed since it was archived stays.
     q = sql.SQL("DELETE FROM {table} WHERE id = ANY(%(ids)s) AND {due}").format(
-        table=pg_archive.ident(a.table), due=pg_archive.due_filter(a))
+        table=due_rows.ident(a.table), due=due_rows.due_filter(a))
     return db.execute(q, {"ids": ids, "cutoff": cutoff}).rowcount
 
 
 def _none_left(db, a, ids: list[int]) -> None:
     left = [r[0] for r in db.execute(sql.SQL("SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id LIMIT 11").format(
-        table=pg_archive.ident(a.table)), (ids,)).fetchall()]
+        table=due_rows.ident(a.table)), (ids,)).fetchall()]
     if left:
         raise OpsproofError(f"archived row(s) still in {a.table} (changed since they were archived?): ids "
                             f"{', '.join(map(str, left[:10]))}{' …' if len(left) > 10 else ''}; the run stays "
@@ -273,6 +273,6 @@ def _mark_deleted(archive: Archive, run_id: str, deleted: int) -> None:
 def _vacuum(db, table: str) -> str:
     flush_stats(db)
     with messages(db) as m:
-        db.execute(sql.SQL("VACUUM (ANALYZE, VERBOSE) {}").format(pg_archive.ident(table)))
+        db.execute(sql.SQL("VACUUM (ANALYZE, VERBOSE) {}").format(due_rows.ident(table)))
     return m.text()
 

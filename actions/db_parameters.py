@@ -15,15 +15,16 @@ import datetime as dt
 from opsproof import schedule
 from opsproof.connect import aws_call
 from opsproof.errors import OpsproofError
-from opsproof.probes import pg_params
+from opsproof.postgres import parameters
+from opsproof.rules.database_parameters import within
 
 from . import Step, action, param
 
 
 def rds_value(name: str, value) -> str:
     """The runbook's '8GB' in the unit RDS takes for the parameter (shared_buffers: 8kB pages → '1048576')."""
-    if name in pg_params.BASE_UNIT:
-        return str(int(pg_params.to_number(name, value) // pg_params.BASE_UNIT[name]))
+    if name in parameters.BASE_UNIT:
+        return str(int(parameters.to_number(name, value) // parameters.BASE_UNIT[name]))
     return str(value)
 
 
@@ -33,22 +34,17 @@ def rds_value(name: str, value) -> str:
 def db_parameters(ctx, reboot=False):
     p = ctx.env.database.parameters
     rds = ctx.aws("rds", "rds")
-    inst = pg_params.instance(rds, ctx.env.rds.instance_id)
+    inst = parameters.instance(rds, ctx.env.rds.instance_id)
     recommended = p.recommended.get(inst.instance_class)
     if recommended is None:
         raise OpsproofError(f"no recommended values for {inst.instance_class} ({inst.id}): add "
                             f"[database.parameters.recommended.\"{inst.instance_class}\"]")
-    names = list(recommended)
-    group = pg_params.group_values(rds, inst.parameter_group, names)
-    running = pg_params.live(ctx.db, names)
-    memory = p.instance_memory_gib.get(inst.instance_class)
-    review = pg_params.review(recommended, group, running if p.check_live else None,
-                              memory * 1024 ** 3 if memory else None, p.tolerance_percent)
+    review, running = parameters.review(rds, ctx.db, inst, p)
     ctx.evidence.table("instance", [inst])
     ctx.evidence.table(f"review for {inst.instance_class} (group {inst.parameter_group})", review)
     ctx.evidence.table("live values (pg_settings)", list(running.values()))
 
-    changes = [r for r in review if not r.group_ok]
+    changes = [r for r in review if not within(r.group_number, r.want, p.tolerance_percent)]
     for r in changes:
         value = rds_value(r.name, recommended[r.name])
         ctx.step(f"modify-db-parameter-group {inst.parameter_group}: {r.name} {r.parameter_group or '(default)'} → "
@@ -60,7 +56,8 @@ def db_parameters(ctx, reboot=False):
     if not changes:
         ctx.skip(f"modify-db-parameter-group {inst.parameter_group}", "every parameter matches its recommendation")
 
-    live_off = [r.name for r in review if r.group_ok and r.live_ok is False]
+    live_off = [r.name for r in review if r not in changes and p.check_live
+                and not within(r.live_number, r.want, p.tolerance_percent)]
     needs_reboot = bool(changes) or inst.apply_status == "pending-reboot" or bool(live_off)
     now = dt.datetime.now(dt.timezone.utc)
     window = schedule.current_or_next(ctx.env.window.schedule, now)

@@ -15,7 +15,7 @@ import psycopg
 import tenacity
 from psycopg import sql
 
-from opsproof.probes import pg_indexes
+from opsproof.postgres import indexes as pg_indexes
 
 from . import StepFailed, action, param
 from ._postgres import messages, set_timeouts

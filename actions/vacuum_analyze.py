@@ -11,7 +11,7 @@ the rest still run, and each table's VERBOSE output lands in the evidence. With 
 
 from psycopg import sql
 
-from opsproof.probes import pg_tables, pg_window
+from opsproof.postgres import tables as pg_tables, window
 
 from . import StepFailed, action, param
 from ._postgres import flush_stats, messages, qualified, resolve_tables, set_timeouts, shown, summary
@@ -41,9 +41,9 @@ def _run(ctx, tables, vacuum: bool) -> dict:
         set_timeouts(db, cfg.maintenance_timeout_s, ctx.env.timeouts.lock_ms)
         flush_stats(db)
         started = db.execute("SELECT now()").fetchone()[0]
-        record = pg_window.merge(pg_window.read_record(ctx.env.path(cfg.window.record)), pg_window.Record(
+        record = window.merge(window.read_record(ctx.env.path(cfg.window.record)), window.Record(
             action=ctx.report.action, started_at=started, vacuumed=names if vacuum else [], analyzed=names))
-        pg_window.write_record(ctx.env.path(cfg.window.record), record)
+        window.write_record(ctx.env.path(cfg.window.record), record)
     done, failed = [], []
     for (schema, name), label in zip(targets, names):
         t = state.get(label)
@@ -60,7 +60,7 @@ def _run(ctx, tables, vacuum: bool) -> dict:
             ctx.evidence.text(f"{verb} {label}", out[-4000:])
     if record is not None:
         record.finished_at = db.execute("SELECT now()").fetchone()[0]
-        pg_window.write_record(ctx.env.path(cfg.window.record), record)
+        window.write_record(ctx.env.path(cfg.window.record), record)
     return {"tables": names, "done": done, "failed": failed}
 
 

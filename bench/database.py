@@ -155,7 +155,7 @@ def seq_scans(sb) -> dict[str, int]:
 
 def main() -> int:
     from opsproof import config
-    from opsproof.probes import pg_window
+    from opsproof.postgres import window
     from sandbox import faults, lifecycle, postgres
     from sandbox.private import private_env
     from sandbox.state import Sandbox
@@ -189,7 +189,7 @@ def main() -> int:
             c.execute("VACUUM ANALYZE")
             names = [r[0] for r in c.execute("SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables")]
         results["create_s"] = round(time.perf_counter() - t0, 1)
-        pg_window.write_record(folder / "bench-window.json", pg_window.Record("bench VACUUM ANALYZE", started,
+        window.write_record(folder / "bench-window.json", window.Record("bench VACUUM ANALYZE", started,
                                                                               names, names))
         confirmed_env = bench_env_file(env_file, folder, "pgstattuple_approx")
         none_env = bench_env_file(env_file, folder, "none")

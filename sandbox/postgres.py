@@ -319,9 +319,9 @@ def seed(sb: Sandbox) -> None:
         # That VACUUM ANALYZE is the sandbox's first maintenance window: record it as vacuum-analyze would.
         tables = [r[0] for r in c.execute("SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables "
                                           "ORDER BY 1")]
-        from opsproof.probes import pg_window
+        from opsproof.postgres import window
 
-        pg_window.write_record(sb.env.path(sb.env.database.window.record), pg_window.Record(
+        window.write_record(sb.env.path(sb.env.database.window.record), window.Record(
             action="sandbox seed (VACUUM ANALYZE)", started_at=started, vacuumed=tables, analyzed=tables))
     create_replicas(sb)
 

@@ -1,10 +1,12 @@
 """Connections against max_connections, long-running queries and idle-in-transaction sessions: what makes a
-maintenance window's locks wait, and what the quarterly max_connections review needs (opsproof/probes/pg_activity.py).
+maintenance window's locks wait, and what the quarterly max_connections review needs (opsproof/postgres/activity.py).
 Query text in evidence has its literals masked."""
 
 import pytest
 
-from opsproof.probes import pg_activity
+from opsproof import findings
+from opsproof.postgres import activity
+from opsproof.rules import database_activity as rules
 
 pytestmark = [pytest.mark.database]
 
@@ -13,28 +15,21 @@ pytestmark = [pytest.mark.database]
 @pytest.mark.nightly
 def test_connections_below_max_connections(env, db, evidence):
     """Client connections stay below database.connections.max_percent of max_connections."""
-    limit = env.database.connections.max_percent
-    u = pg_activity.usage(db)
-    groups = pg_activity.connection_groups(db)
-    evidence.value("connections", f"{u.client_connections} of max_connections {u.max_connections} ({u.percent}%)")
+    u = activity.usage(db)
+    groups = activity.connection_groups(db)
     evidence.value("superuser_reserved_connections", u.reserved)
     evidence.table("connections by user, application, client and state", groups)
-    assert u.percent <= limit, (
-        f"{u.client_connections} client connections = {u.percent}% of max_connections {u.max_connections} "
-        f"(database.connections.max_percent {limit:g}%); largest: "
-        + "; ".join(f"{g.connections} × {g.user}/{g.application} from {g.client or 'local'} ({g.state})"
-                    for g in groups[:3]))
+    findings.expect_no_alarm(rules.connections(u, groups, env.database.connections), evidence)
 
 
 @pytest.mark.pre_maintenance
 @pytest.mark.nightly
 def test_no_long_running_queries(env, db, evidence):
     """No query has been running longer than database.connections.long_query_s."""
-    limit = env.database.connections.long_query_s
-    long = pg_activity.long_running(db, limit)
-    evidence.table(f"queries running longer than {limit:g}s", long)
-    assert not long, f"{len(long)} query(ies) running longer than {limit:g}s (database.connections.long_query_s): " \
-        + "; ".join(map(str, long[:5]))
+    c = env.database.connections
+    long = activity.long_running(db, c.long_query_s)
+    evidence.table(f"queries running longer than {c.long_query_s:g}s", long)
+    findings.expect_no_alarm(rules.long_queries(long, c), evidence)
 
 
 @pytest.mark.pre_maintenance
@@ -42,10 +37,7 @@ def test_no_long_running_queries(env, db, evidence):
 def test_no_idle_in_transaction_sessions(env, db, evidence):
     """No session has been idle inside an open transaction longer than database.connections.idle_in_transaction_s
     (it holds its locks and the xmin horizon: VACUUM cannot clean up behind it)."""
-    limit = env.database.connections.idle_in_transaction_s
-    idle = pg_activity.idle_in_transaction(db, limit)
-    evidence.table(f"sessions idle in transaction longer than {limit:g}s", idle)
-    assert not idle, (
-        f"{len(idle)} session(s) idle in transaction longer than {limit:g}s "
-        f"(database.connections.idle_in_transaction_s): " + "; ".join(map(str, idle[:5]))
-        + ". Set idle_in_transaction_session_timeout, or end them with pg_terminate_backend(pid)")
+    c = env.database.connections
+    idle = activity.idle_in_transaction(db, c.idle_in_transaction_s)
+    evidence.table(f"sessions idle in transaction longer than {c.idle_in_transaction_s:g}s", idle)
+    findings.expect_no_alarm(rules.idle_in_transaction(idle, c), evidence)

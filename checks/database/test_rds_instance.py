@@ -2,7 +2,9 @@
 
 import pytest
 
+from opsproof import findings
 from opsproof.probes import rds
+from opsproof.rules import database as rules
 
 pytestmark = [pytest.mark.database]
 
@@ -12,8 +14,6 @@ pytestmark = [pytest.mark.database]
 @pytest.mark.nightly
 def test_rds_instance_is_available(env, aws, evidence):
     """The RDS instance exists and its status is 'available'."""
-    want = env.rds.instance_id
-    inst = rds.instance(aws("rds", "rds"), want)
-    assert inst is not None, f"RDS instance {want} not found in {env.aws_target('rds').region}"
-    evidence.table("RDS instance", [inst])
-    assert inst.status == "available", f"RDS instance {inst.id} is {inst.status!r}, not 'available'"
+    inst = rds.instance(aws("rds", "rds"), env.rds.instance_id)
+    evidence.table("RDS instance", [inst] if inst else [])
+    findings.expect_no_alarm(rules.rds_instance(inst, env.rds.instance_id, env.aws_target("rds").region), evidence)

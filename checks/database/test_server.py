@@ -2,8 +2,9 @@
 
 import pytest
 
-from opsproof import connect
-from opsproof.probes import postgres
+from opsproof import connect, findings
+from opsproof.postgres import server
+from opsproof.rules import database as rules
 
 pytestmark = [pytest.mark.database]
 
@@ -14,11 +15,6 @@ pytestmark = [pytest.mark.database]
 def test_database_accepts_connections(env, evidence):
     """The database accepts a read-only login and runs a supported PostgreSQL version."""
     with connect.database(env) as conn:
-        s = postgres.server(conn)
-    evidence.value("server version", s.version)
-    evidence.value("read-only session", s.read_only)
+        s = server.server(conn)
     evidence.value("in recovery (replica)", s.in_recovery)
-    assert s.read_only, f"the check role {s.user} got a writable session: checks must be read-only"
-    assert s.major >= env.database.min_server_version, (
-        f"PostgreSQL {s.version} is older than {env.database.min_server_version} (database.min_server_version)"
-    )
+    findings.expect_no_alarm(rules.server(s, env.database), evidence)

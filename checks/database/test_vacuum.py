@@ -1,15 +1,16 @@
 """Weekly database tasks: 'Analyze and Vacuum (Every Sunday 3 AM UTC)' and 'Update Table Statistics'.
 
 Each table is judged against its OWN autovacuum triggers (threshold + scale factor × reltuples, per-table settings
-honoured), not the runbook's flat `> 1000`, which is kept as a floor (see opsproof/probes/pg_tables.py).
+honoured), not the runbook's flat `> 1000`, which is kept as a floor (see opsproof/postgres/tables.py).
 """
 
 import datetime as dt
 
 import pytest
 
-from opsproof.config.database import last_weekly
-from opsproof.probes import pg_tables, pg_window
+from opsproof import findings
+from opsproof.postgres import tables, window
+from opsproof.rules import database as rules
 
 pytestmark = [pytest.mark.database]
 
@@ -28,18 +29,10 @@ def _table_rows(rows, key, n=10):
 def test_vacuum_keeps_up(env, db, evidence):
     """Vacuum keeps up: no table holds more dead tuples than its own autovacuum trigger (and the runbook's
     `n_dead_tup > 1000`), and no table with rows has never been vacuumed."""
-    cfg = env.database.vacuum
-    rows = pg_tables.tables(db)
-    late = pg_tables.vacuum_overdue(rows, cfg.trigger_factor, cfg.dead_tuples_floor)
-    evidence.value("tables", len(rows))
-    evidence.table("tables vacuum has not kept up with", late)
+    rows = tables.tables(db)
     evidence.table("most dead tuples (against each table's own trigger)",
                    _table_rows(rows, key=lambda t: t.dead_tuples / max(t.vacuum_trigger, 1)))
-    assert not late, (
-        f"{len(late)} table(s) not kept up by vacuum (limit: database.vacuum.trigger_factor={cfg.trigger_factor:g} "
-        f"× each table's own trigger, at least database.vacuum.dead_tuples_floor={cfg.dead_tuples_floor}): "
-        + "; ".join(map(str, late)) + ". Run: python -m actions vacuum-analyze --tables "
-        + " ".join(f.name for f in late))
+    findings.expect_no_alarm(rules.vacuum(rows, env.database.vacuum), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -47,18 +40,10 @@ def test_vacuum_keeps_up(env, db, evidence):
 def test_statistics_are_current(env, db, evidence):
     """Statistics are current: no table has more modifications since its last analyze than its own analyze
     trigger (and the runbook's `n_mod_since_analyze > 1000`), and no table with rows has never been analyzed."""
-    cfg = env.database.statistics
-    rows = pg_tables.tables(db)
-    stale = pg_tables.statistics_stale(rows, cfg.trigger_factor, cfg.mods_floor)
-    evidence.value("tables", len(rows))
-    evidence.table("tables with stale statistics", stale)
+    rows = tables.tables(db)
     evidence.table("most modified since analyze (against each table's own trigger)",
                    _table_rows(rows, key=lambda t: t.mods_since_analyze / max(t.analyze_trigger, 1)))
-    assert not stale, (
-        f"{len(stale)} table(s) with stale statistics (limit: database.statistics.trigger_factor="
-        f"{cfg.trigger_factor:g} × each table's own analyze trigger, at least database.statistics.mods_floor="
-        f"{cfg.mods_floor}): " + "; ".join(map(str, stale)) + ". Run: python -m actions analyze --tables "
-        + " ".join(f.name for f in stale))
+    findings.expect_no_alarm(rules.statistics(rows, env.database.statistics), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -66,22 +51,11 @@ def test_window_vacuumed_and_analyzed_every_table(env, db, evidence):
     """After the window: every table the window vacuumed or analyzed shows a last VACUUM/ANALYZE after the window
     began (the runbook's weekly `VACUUM ANALYZE VERBOSE` reached every table)."""
     w = env.database.window
-    record = pg_window.read_record(env.path(w.record))
     now = db.execute("SELECT now()").fetchone()[0]
-    scheduled = last_weekly(w.weekly_vacuum, now) if w.weekly_vacuum else None
-    if record and (scheduled is None or record.started_at >= scheduled):
-        since, vacuumed, analyzed = record.started_at, set(record.vacuumed), set(record.analyzed)
-        source = f"recorded run '{record.action}' ({env.path(w.record)})"
-    elif scheduled:
-        since, vacuumed, analyzed = scheduled, None, None
-        source = f"weekly job database.window.weekly_vacuum='{w.weekly_vacuum}' UTC: every table"
-    else:
+    scope = window.scope(window.read_record(env.path(w.record)), w.weekly_vacuum, now, str(env.path(w.record)))
+    if scope is None:
         pytest.skip(f"no window recorded at {env.path(w.record)} and no database.window.weekly_vacuum: run "
                     "python -m actions vacuum-analyze --apply")
-    evidence.value("window began", since.astimezone(dt.timezone.utc))
-    evidence.value("window", source)
-    missed = pg_tables.not_maintained_since(pg_tables.tables(db), since, vacuumed, analyzed)
-    evidence.table("tables the window did not reach", missed)
-    assert not missed, (
-        f"{len(missed)} table(s) show no VACUUM/ANALYZE since the window began at "
-        f"{since.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S}Z ({source}): " + "; ".join(map(str, missed)))
+    evidence.value("window began", scope.since.astimezone(dt.timezone.utc))
+    evidence.value("window", scope.source)
+    findings.expect_no_alarm(rules.window_reached(tables.tables(db), scope), evidence)

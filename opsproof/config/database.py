@@ -238,7 +238,7 @@ class Replication(Section):
 
 class Horizon(Section):
     """What outlives every session and holds the xmin horizon back (and, for a slot, WAL on disk) until someone
-    removes it: prepared transactions and replication slots (opsproof/probes/pg_horizon.py)."""
+    removes it: prepared transactions and replication slots (opsproof/postgres/horizon.py)."""
 
     prepared_xact_max_age_s: NonNegativeFloat = 60.0
     """A prepared transaction older than this fails, named by its gid. A two-phase commit's coordinator commits

@@ -68,15 +68,15 @@ def _parameter(rds, group: str, name: str) -> str | None:
 
 
 def max_connections(raw: str, memory_gib: float | None) -> int | None:
-    """A parameter value: a number, or RDS's formula over the instance class's memory (pg_params' evaluator: any
-    nesting of LEAST/GREATEST/SUM over {DBInstanceClassMemory...} arithmetic).
+    """A parameter value: a number, or RDS's formula over the instance class's memory (the evaluator of
+    opsproof/postgres/parameters.py: any nesting of LEAST/GREATEST/SUM over {DBInstanceClassMemory...} arithmetic).
 
     >>> max_connections("200", None), max_connections("LEAST({DBInstanceClassMemory/9531392},5000)", 32)
     (200, 3604)
     >>> max_connections("GREATEST(LEAST({DBInstanceClassMemory/9531392}, 5000), 100)", 1)
     112
     """
-    from .pg_params import formula_value, is_formula
+    from ..postgres.parameters import formula_value, is_formula
 
     raw = raw.strip()
     if raw.isdigit():

@@ -7,7 +7,7 @@ import pytest
 
 import actions
 from actions.db_parameters import rds_value
-from opsproof.probes import pg_params
+from opsproof.postgres import parameters
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def drift(sandbox):
 
 
 def group(sb) -> dict[str, str]:
-    return pg_params.group_values(sb.client("rds"), "prod-params", ["work_mem", "random_page_cost"])
+    return parameters.group_values(sb.client("rds"), "prod-params", ["work_mem", "random_page_cost"])
 
 
 def with_window(env, inside: bool):

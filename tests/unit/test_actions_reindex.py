@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import actions
-from opsproof.probes import pg_indexes
+from opsproof.postgres import indexes
 
 
 def filenodes(sb) -> dict[str, int]:
@@ -18,7 +18,7 @@ def filenodes(sb) -> dict[str, int]:
 
 def broken(sb):
     with sb.admin() as c:
-        return pg_indexes.broken(c)
+        return indexes.broken(c)
 
 
 @pytest.fixture

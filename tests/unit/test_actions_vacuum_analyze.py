@@ -4,13 +4,16 @@ keeps VACUUM VERBOSE's output as evidence, records the window, and repairs what 
 import pytest
 
 import actions
+from opsproof import findings
+from opsproof.config.database import Statistics, Vacuum
 from opsproof.errors import OpsproofError
-from opsproof.probes import pg_tables, pg_window
+from opsproof.postgres import tables, window
+from opsproof.rules import database as rules
 
 
-def table(sb, name: str) -> pg_tables.Table:
+def table(sb, name: str) -> tables.Table:
     with sb.admin() as c:
-        return next(t for t in pg_tables.tables(c) if t.name == name)
+        return next(t for t in tables.tables(c) if t.name == name)
 
 
 @pytest.fixture
@@ -47,15 +50,15 @@ def test_vacuum_analyze_repairs_a_never_vacuumed_table_and_records_the_window(sa
     report = actions.run("vacuum-analyze", sandbox.env, apply=True, tables=["assets"])
     assert report.ok, report.as_text()
     t = table(sandbox, "public.assets")
-    rec = pg_window.read_record(sandbox.env.path(sandbox.env.database.window.record))
+    rec = window.read_record(sandbox.env.path(sandbox.env.database.window.record))
     assert t.last_vacuum and t.last_analyze and t.last_vacuum >= rec.started_at
     assert "public.assets" in rec.vacuumed and rec.finished_at is not None
     verbose = [i.payload for i in report.evidence.items if i.title == "VACUUM (ANALYZE, VERBOSE) public.assets"]
     assert verbose and 'vacuuming "aifilmstudio.public.assets"' in verbose[0]
     assert report.steps[0].output.startswith("tuples:")
     with sandbox.admin() as c:
-        rows = pg_tables.tables(c)
-    assert not pg_tables.vacuum_overdue(rows, 1.0, 1000) and not pg_tables.statistics_stale(rows, 1.0, 1000)
+        rows = tables.tables(c)
+    assert not findings.failing(rules.vacuum(rows, Vacuum()) + rules.statistics(rows, Statistics()))
 
 
 def test_analyze_repairs_stale_statistics(sandbox, fault):
@@ -76,13 +79,13 @@ def test_window_record_merges_runs_of_one_window(tmp_path):
     import datetime as dt
 
     t0 = dt.datetime(2026, 1, 4, 2, 0, tzinfo=dt.timezone.utc)
-    a = pg_window.Record("vacuum-analyze", t0, ["public.a"], ["public.a"])
-    b = pg_window.Record("analyze", t0 + dt.timedelta(hours=1), [], ["public.b"])
-    merged = pg_window.merge(a, b)
+    a = window.Record("vacuum-analyze", t0, ["public.a"], ["public.a"])
+    b = window.Record("analyze", t0 + dt.timedelta(hours=1), [], ["public.b"])
+    merged = window.merge(a, b)
     assert merged.started_at == t0 and merged.vacuumed == ["public.a"] and merged.analyzed == ["public.a", "public.b"]
     assert merged.action == "vacuum-analyze + analyze"
-    later = pg_window.Record("analyze", t0 + dt.timedelta(days=7), [], ["public.b"])
-    assert pg_window.merge(a, later) is later
-    pg_window.write_record(tmp_path / "w.json", merged)
-    assert pg_window.read_record(tmp_path / "w.json") == merged
-    assert pg_window.read_record(tmp_path / "none.json") is None
+    later = window.Record("analyze", t0 + dt.timedelta(days=7), [], ["public.b"])
+    assert window.merge(a, later) is later
+    window.write_record(tmp_path / "w.json", merged)
+    assert window.read_record(tmp_path / "w.json") == merged
+    assert window.read_record(tmp_path / "none.json") is None

@@ -1,4 +1,5 @@
-"""The database probes' arithmetic and parsing (no database needed), and the per-table triggers on the sandbox."""
+"""The database probes' arithmetic and parsing (no database needed), and the per-table triggers on the sandbox. The
+rules over their facts: tests/unit/test_rules_database.py."""
 
 import datetime as dt
 
@@ -7,8 +8,9 @@ import pytest
 from opsproof import config
 from opsproof.config.database import last_weekly, parse_size, parse_weekly
 from opsproof.errors import ConfigError
-from opsproof.probes import pg_activity, pg_bloat, pg_horizon, pg_params, pg_replication, pg_sequences, \
-    pg_tables
+from opsproof.config.database import Sequences
+from opsproof.postgres import activity, bloat, parameters, sequences, tables
+from opsproof.rules import database as rules
 
 UTC = dt.timezone.utc
 
@@ -30,71 +32,32 @@ def test_weekly_times():
 
 def test_rds_values_become_comparable_numbers():
     gib = 1024 ** 3
-    assert pg_params.to_number("shared_buffers", "1048576") == pg_params.to_number("shared_buffers", "8GB") == 8 * gib
-    assert pg_params.to_number("shared_buffers", "{DBInstanceClassMemory/32768}", 32 * gib) == 8 * gib
-    assert pg_params.to_number("max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)", 32 * gib) \
+    assert parameters.to_number("shared_buffers", "1048576") == parameters.to_number("shared_buffers", "8GB") == 8 * gib
+    assert parameters.to_number("shared_buffers", "{DBInstanceClassMemory/32768}", 32 * gib) == 8 * gib
+    assert parameters.to_number("max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)", 32 * gib) \
         == 3604  # RDS evaluates formulas in integers
     with pytest.raises(ValueError, match="instance_memory_gib"):
-        pg_params.to_number("shared_buffers", "{DBInstanceClassMemory/32768}")
+        parameters.to_number("shared_buffers", "{DBInstanceClassMemory/32768}")
     with pytest.raises(ValueError, match="unsupported"):
-        pg_params.to_number("work_mem", "{__import__('os')}", gib)
-    review = pg_params.review({"work_mem": "50MB", "random_page_cost": "1.1"}, {"work_mem": "51200"}, None, None, 5)
-    assert [(r.name, r.group_ok) for r in review] == [("work_mem", True), ("random_page_cost", False)]
-    assert "parameter group has (engine default)" in str(review[1])
+        parameters.to_number("work_mem", "{__import__('os')}", gib)
+    work_mem, cost = parameters.reviewed({"work_mem": "50MB", "random_page_cost": "1.1"}, {"work_mem": "51200"}, None,
+                                         None)
+    assert (work_mem.group_number, work_mem.want, work_mem.group_value) == (50 * 1024 ** 2, 50 * 1024 ** 2, "50MB")
+    assert (cost.parameter_group, cost.group_number, cost.want) == (None, None, 1.1)  # the engine default
 
 
 def test_query_text_never_carries_literals():
-    assert pg_activity.excerpt("ALTER ROLE app PASSWORD 'hunter2'") == "ALTER ROLE app PASSWORD '…'"
-    assert "s3cr3t" not in pg_activity.excerpt("select $tag$ s3cr3t $tag$, E'it\\'s s3cr3t'")
-    assert pg_activity.excerpt("select * from t where token = 'cut off by track_activity_query_si") \
+    assert activity.excerpt("ALTER ROLE app PASSWORD 'hunter2'") == "ALTER ROLE app PASSWORD '…'"
+    assert "s3cr3t" not in activity.excerpt("select $tag$ s3cr3t $tag$, E'it\\'s s3cr3t'")
+    assert activity.excerpt("select * from t where token = 'cut off by track_activity_query_si") \
         == "select * from t where token ="
-    assert pg_activity.excerpt("select * from t where id = $1") == "select * from t where id = $1"
-    assert len(pg_activity.excerpt("select " + "x, " * 100)) == 100
-
-
-def _table(**kw):
-    base = dict(name="public.t", oid=1, reltuples=100_000.0, never_counted=False, size_bytes=10 << 20,
-                live_tuples=100_000, dead_tuples=0, mods_since_analyze=0, last_vacuum=None,
-                last_autovacuum=dt.datetime(2026, 1, 1, tzinfo=UTC), last_analyze=None,
-                last_autoanalyze=dt.datetime(2026, 1, 1, tzinfo=UTC), autovacuum_enabled=True,
-                vacuum_trigger=20_050.0, analyze_trigger=10_050.0, own_vacuum_scale=-1, own_analyze_scale=-1,
-                vacuum_running=False)
-    return pg_tables.Table(**{**base, **kw})
-
-
-def test_each_table_is_judged_against_its_own_trigger_with_the_runbook_floor():
-    big = _table(dead_tuples=15_000)  # the runbook's '> 1000' would flag it; its own trigger is 20,050
-    small = _table(name="public.small", reltuples=100, dead_tuples=900, vacuum_trigger=70)  # under the floor
-    due = _table(name="public.due", dead_tuples=25_000)
-    running = _table(name="public.running", dead_tuples=25_000, vacuum_running=True)
-    never = _table(name="public.never", last_autovacuum=None)
-    empty = _table(name="public.empty", last_autovacuum=None, reltuples=0, size_bytes=0, live_tuples=0)
-    found = pg_tables.vacuum_overdue([big, small, due, running, never, empty], factor=1.0, floor=1000)
-    assert [str(f) for f in found] == ["public.due (25000 dead tuples > trigger 20050)",
-                                       "public.never (never vacuumed)"]
-
-
-def test_window_check_counts_manual_runs_only():
-    start = dt.datetime(2026, 1, 4, 2, 0, tzinfo=UTC)
-    auto_only = _table(last_autovacuum=start + dt.timedelta(hours=1), last_vacuum=start - dt.timedelta(days=7),
-                       last_analyze=start + dt.timedelta(minutes=5))
-    assert [str(f) for f in pg_tables.not_maintained_since([auto_only], start, None, None)] == [
-        "public.t (last vacuum 2025-12-28 02:00:00Z)"]
-    assert pg_tables.not_maintained_since([auto_only], start, set(), {"public.t"}) == []
-
-
-def test_replica_lag_seconds_count_only_while_wal_is_outstanding():
-    idle = pg_replication.Replica("r", "streaming", None, 0, 0, 120.0, "async", None, None)
-    behind = pg_replication.Replica("r", "streaming", None, 0, 5000, 7.5, "async", None, None)
-    assert idle.lag_s == 0.0 and behind.lag_s == 7.5
-    seen = {"idle": idle, "behind": behind}
-    assert pg_replication.behind(seen, ["idle", "behind", "gone"], max_bytes=1 << 20, max_s=5) == [
-        "behind: 4.9 kB of WAL not replayed, replay lag 7.5s", "gone: not connected to the primary"]
+    assert activity.excerpt("select * from t where id = $1") == "select * from t where id = $1"
+    assert len(activity.excerpt("select " + "x, " * 100)) == 100
 
 
 def test_per_table_autovacuum_settings_are_honoured(sandbox):
     with sandbox.admin() as c:
-        jobs = next(t for t in pg_tables.tables(c) if t.name == "public.jobs")
+        jobs = next(t for t in tables.tables(c) if t.name == "public.jobs")
     # sandbox seed: ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_analyze_scale_factor = 0.02)
     assert jobs.own_vacuum_scale == 0.05 and jobs.vacuum_trigger == pytest.approx(50 + 0.05 * jobs.reltuples)
     assert jobs.analyze_trigger == pytest.approx(50 + 0.02 * jobs.reltuples)
@@ -119,48 +82,10 @@ def test_bad_database_settings_are_one_line_naming_the_key(tmp_path, section, li
 
 
 # ---- issue 12: what holds the horizon, sequences, tables without statistics ---------------------------------------
-def _slot(**kw):
-    base = dict(name="s", type="physical", plugin="", database="", active=True, xmin_age=None, catalog_xmin_age=None,
-                retained_bytes=0, wal_status="reserved")
-    return pg_horizon.Slot(**{**base, **kw})
-
-
-def test_slots_are_judged_inactive_or_by_their_limits():
-    idle = _slot(name="cdc", type="logical", plugin="pgoutput", database="app", active=False, catalog_xmin_age=12,
-                 retained_bytes=5 << 20)
-    big = _slot(name="replica", retained_bytes=2 << 30)
-    old = _slot(name="standby", xmin_age=60_000_000)
-    lost = _slot(name="gone", active=False, retained_bytes=None, wal_status="lost")
-    fine = _slot(name="ok", retained_bytes=1 << 20)
-    rows = [idle, big, old, lost, fine]
-    strict = pg_horizon.slot_problems(rows, inactive_fails=True, max_retained_bytes=1 << 30, max_xmin_age=50_000_000)
-    assert [str(f) for f in strict] == [
-        "replication slot 'cdc' (logical (pgoutput, app), inactive: nothing consumes it; retains 5.0 MB of WAL, "
-        "xmin age 12)",
-        "replication slot 'replica' (physical, active: retained WAL over 1.0 GB; retains 2.0 GB of WAL, xmin age 0)",
-        "replication slot 'standby' (physical, active: xmin age over 50000000; retains 0 bytes of WAL, xmin age "
-        "60000000)",
-        "replication slot 'gone' (physical, inactive: nothing consumes it, its WAL is lost: the consumer cannot "
-        "resume; retains ? of WAL, xmin age 0)"]
-    # "limits": an inactive slot under both limits passes; a lost one never does
-    lenient = pg_horizon.slot_problems(rows, inactive_fails=False, max_retained_bytes=1 << 30,
-                                       max_xmin_age=50_000_000)
-    assert [f.name for f in lenient] == ["replication slot 'replica'", "replication slot 'standby'",
-                                         "replication slot 'gone'"]
-
-
-def test_prepared_transactions_past_the_age_are_named_by_gid():
-    at = dt.datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [pg_horizon.Prepared("tx-old", "app", "app", at, 3600.0, 51234),
-            pg_horizon.Prepared("tx-new", "app", "app", at, 0.2, 3)]
-    assert [str(f) for f in pg_horizon.forgotten(rows, 60)] == [
-        "prepared transaction 'tx-old' (prepared 3600s ago by app in app, xmin age 51234)"]
-
-
 def _seq(**kw):
     base = dict(name="public.t_id_seq", type="bigint", min_value=1, max_value=2 ** 63 - 1, increment=1, cycle=False,
                 readable=True, last_value=1000, column="public.t.id", column_type="bigint")
-    return pg_sequences.Sequence(**{**base, **kw})
+    return sequences.Sequence(**{**base, **kw})
 
 
 def test_sequences_are_counted_to_whichever_ends_first():
@@ -173,10 +98,7 @@ def test_sequences_are_counted_to_whichever_ends_first():
                 column_type="integer")
     assert down.end == -(2 ** 31) and down.used_percent == pytest.approx(100, abs=0.01)
     fresh = _seq(last_value=None, column=None, column_type=None)  # never called: nothing used
-    hidden = _seq(name="secret.s", readable=False, last_value=None)
-    found = pg_sequences.past([int4_key, own, down, fresh, hidden], max_percent=75)
-    assert [f.name.split(" ")[0] for f in found] == ["public.t_id_seq", "public.t_id_seq", "secret.s"]
-    assert "cannot read its last value" in str(found[-1])
+    assert fresh.used_percent == 0
 
 
 def test_a_never_analyzed_table_is_judged_by_its_real_size(sandbox):
@@ -186,8 +108,8 @@ def test_a_never_analyzed_table_is_judged_by_its_real_size(sandbox):
     from sandbox import faults, lifecycle
 
     def assess(c, name, confirm_with):
-        rows = pg_tables.tables(c)
-        return next(b for b in pg_bloat.assess(
+        rows = tables.tables(c)
+        return next(b for b in bloat.assess(
             c, min_bytes=1 << 20, fresh={t.name for t in rows if t.statistics_fresh}, confirm_from=20,
             confirm_with=confirm_with, confirm_max_tables=10, confirm_timeout_s=10) if b.name == name)
 
@@ -218,15 +140,16 @@ def test_sequences_find_every_column_they_feed(sandbox):
         c.execute("CREATE TABLE zz_part_1 PARTITION OF zz_part FOR VALUES FROM ('2020-01-01') TO ('2030-01-01')")
         c.execute("CREATE SEQUENCE zz_free; CREATE SEQUENCE zz_down INCREMENT -1")
         c.execute("SELECT setval('zz_ident_id_seq', 30000), nextval('zz_down')")
-        rows = {s.name: s for s in pg_sequences.sequences(c) if ".zz_" in s.name}
+        rows = {s.name: s for s in sequences.sequences(c) if ".zz_" in s.name}
         c.rollback()
     assert sorted(rows) == ["public.zz_down", "public.zz_free", "public.zz_ident_id_seq", "public.zz_part_id_seq"]
     assert rows["public.zz_ident_id_seq"].column == "public.zz_ident.id" and rows["public.zz_ident_id_seq"].end == 32767
     assert rows["public.zz_part_id_seq"].column == "public.zz_part.id"
     assert rows["public.zz_free"].column is None and rows["public.zz_free"].used_percent == 0
     assert rows["public.zz_down"].end == -(2 ** 63) and rows["public.zz_down"].used_percent < 0.01
-    assert [f.measured for f in pg_sequences.past(list(rows.values()), 75)] == [pytest.approx(91.56, abs=0.01)]
+    past = [f.measured for f in rules.sequences(list(rows.values()), Sequences()) if f.failing]
+    assert past == [pytest.approx(91.56, abs=0.01)]
     # the seed's legacy int4 key on a bigint sequence (sandbox/postgres.py) is counted to the column
     with sandbox.admin() as c:
-        legacy = next(s for s in pg_sequences.sequences(c) if s.name == "public.job_events_id_seq")
+        legacy = next(s for s in sequences.sequences(c) if s.name == "public.job_events_id_seq")
     assert legacy.type == "bigint" and legacy.column_type == "integer" and legacy.column_ends_first

@@ -192,40 +192,46 @@ def test_other_controllers_are_judged_by_their_task_sets_not_by_a_missing_rollou
 
 # ---- RDS: a real parameter group (base units, formulas) --------------------------------------------------------------
 def test_the_review_works_out_rds_formulas_and_base_units():
+    from opsproof import findings
     from opsproof.config.database import RUNBOOK_XLARGE
-    from opsproof.probes import pg_params
+    from opsproof.postgres import parameters
+    from opsproof.rules.database_parameters import parameter_values
+
+    def review(group, memory):
+        return parameter_values(parameters.reviewed(RUNBOOK_XLARGE, group, None, memory), 5, check_live=False)
 
     memory = 32 * 1024 ** 3
     healthy = {"shared_buffers": "{DBInstanceClassMemory/32768}", "effective_cache_size":
                "{DBInstanceClassMemory*3/32768}", "work_mem": "51200", "maintenance_work_mem": "2097152",
                "max_connections": "200", "random_page_cost": "1.1"}
-    assert all(r.group_ok for r in pg_params.review(RUNBOOK_XLARGE, healthy, None, memory, 5))
+    assert not findings.failing(review(healthy, memory))
     defaults = {"shared_buffers": "{DBInstanceClassMemory/32768}", "effective_cache_size":
                 "{DBInstanceClassMemory/16384}", "maintenance_work_mem":
                 "GREATEST({DBInstanceClassMemory*1024/63963136},65536)",
                 "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)"}
-    bad = {r.name: str(r) for r in pg_params.review(RUNBOOK_XLARGE, defaults, None, memory, 5) if not r.group_ok}
+    bad = {f.subject: f.reason for f in findings.failing(review(defaults, memory))}
     assert set(bad) == {"effective_cache_size", "maintenance_work_mem", "max_connections", "work_mem",
                         "random_page_cost"}
     assert "(16GB for the class)" in bad["effective_cache_size"] and "(3604 for the class)" in bad["max_connections"]
     # without the class's memory a formula cannot be judged: red, saying why
-    (r,) = [r for r in pg_params.review(RUNBOOK_XLARGE, defaults, None, None, 5) if r.name == "shared_buffers"]
-    assert not r.group_ok and "instance_memory_gib" in str(r)
+    (r,) = [f for f in review(defaults, None) if f.subject == "shared_buffers"]
+    assert r.failing and "instance_memory_gib" in r.reason
 
 
 def test_formulas_rds_writes_are_evaluated_and_others_are_refused():
     import pytest
 
-    from opsproof.probes import capacity, pg_params
+    from opsproof.postgres import parameters
+    from opsproof.probes import capacity
 
     m = 16 * 1024 ** 3
-    assert pg_params.formula_value("SUM({DBInstanceClassMemory/12038},-50003)", m) == m / 12038 - 50003
-    assert pg_params.to_number("maintenance_work_mem", "GREATEST({DBInstanceClassMemory*1024/63963136},65536)",
+    assert parameters.formula_value("SUM({DBInstanceClassMemory/12038},-50003)", m) == m / 12038 - 50003
+    assert parameters.to_number("maintenance_work_mem", "GREATEST({DBInstanceClassMemory*1024/63963136},65536)",
                                2 * 1024 ** 3) == 65536 * 1024  # the floor (64MB) wins on 2 GiB
     for f in ("GREATEST(${DBInstanceVCPU*2},8)", "GREATEST({log(DBInstanceClassMemory/21474836480)*600},200)",
               "{DBInstanceClassMemory/0"):
         with pytest.raises(ValueError, match="unsupported RDS formula"):
-            pg_params.formula_value(f, m)
+            parameters.formula_value(f, m)
     assert capacity.max_connections("LEAST({DBInstanceClassMemory/9531392}, 5000)", 16) == 1802
     assert capacity.max_connections("GREATEST(${DBInstanceVCPU*2},8)", 16) is None
 

@@ -8,9 +8,9 @@ type only on servers before 10 (on 10+ it reads pg_sequences alone). Here every 
 it feeds, found in the catalog rather than by parsing defaults: serial and identity columns (pg_depend 'a' / 'i'
 from the sequence to the column) and any DEFAULT nextval(...) (the pg_attrdef entry depends on the sequence).
 
-    >>> [str(f) for f in past(sequences(conn), max_percent=75)]
+    >>> [str(s) for s in sequences(conn) if s.used_percent > 75]
     ['public.job_events_id_seq (bigint) feeds public.job_events.id (integer): 93.1% used, last_value 2000000000 of
-      2147483647 (the column ends first) (past 75%)']
+      2147483647 (the column ends first)']
 
 Reads catalogs and each sequence's last value (pg_sequence_last_value, no table scan).
 """
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from .pg_tables import Finding
 
 TYPE_RANGE = {"smallint": (-32768, 32767), "integer": (-2147483648, 2147483647),
               "bigint": (-9223372036854775808, 9223372036854775807)}
@@ -96,23 +95,21 @@ class Sequence:
         span = abs(self.end - self.start) + 1
         return round(100.0 * (abs(self.last_value - self.start) + 1) / span, 4)
 
-    def __str__(self) -> str:
-        what = self.name + f" ({self.type})" + (f" feeds {self.column} ({self.column_type})" if self.column else "")
-        return f"{what}: {self.used_percent:.1f}% used, last_value {self.last_value} of {self.end}" + (
+    @property
+    def subject(self) -> str:
+        """The sequence and the column it feeds, with their types."""
+        return self.name + f" ({self.type})" + (f" feeds {self.column} ({self.column_type})" if self.column else "")
+
+    @property
+    def usage(self) -> str:
+        return f"{self.used_percent:.1f}% used, last_value {self.last_value} of {self.end}" + (
             " (the column ends first)" if self.column_ends_first else "") + (
             ", cycles: values repeat after it wraps" if self.cycle else "")
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.usage}"
 
 
 def sequences(conn: psycopg.Connection) -> list[Sequence]:
     """Every sequence of this database, once per column it feeds, by name."""
     return [Sequence(*r) for r in conn.execute(SQL).fetchall()]
-
-
-def past(rows: list[Sequence], max_percent: float) -> list[Finding]:
-    """Sequences (per column fed) past max_percent of their range, most used first, and sequences this role cannot
-    read (never silently passed)."""
-    out = [Finding(str(s), f"past {max_percent:g}%", s.used_percent, max_percent)
-           for s in sorted(rows, key=lambda s: -s.used_percent) if s.used_percent > max_percent]
-    out += [Finding(s.name, "cannot read its last value: grant pg_read_all_data (or SELECT on it) to the check role")
-            for s in rows if not s.readable]
-    return out

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from .postgres import pretty
-
 SQL = """
 SELECT r.application_name, r.state, host(r.client_addr),
        pg_wal_lsn_diff(pg_current_wal_lsn(), r.sent_lsn)::int8,
@@ -49,17 +47,3 @@ class Replica:
 def replicas(conn: psycopg.Connection) -> list[Replica]:
     """Every connected standby, from the primary's point of view. Needs pg_monitor (or superuser) for the LSNs."""
     return [Replica(*r) for r in conn.execute(SQL).fetchall()]
-
-
-def behind(seen: dict[str, Replica], names: list[str], max_bytes: int, max_s: float) -> list[str]:
-    """Each configured replica that is missing, not streaming, or over a limit, as a line naming it."""
-    out = []
-    for name in names:
-        x = seen.get(name)
-        if x is None:
-            out.append(f"{name}: not connected to the primary")
-        elif x.state != "streaming":
-            out.append(f"{name}: state {x.state}")
-        elif x.replay_bytes > max_bytes or x.lag_s > max_s:
-            out.append(f"{name}: {pretty(x.replay_bytes)} of WAL not replayed, replay lag {x.lag_s:.1f}s")
-    return out

@@ -124,7 +124,7 @@ def measure(conn: psycopg.Connection, oid: int, method: str, timeout_s: float) -
 def assess(conn: psycopg.Connection, *, min_bytes: int, fresh: set[str], confirm_from: float, confirm_with: str,
            confirm_max_tables: int, confirm_timeout_s: float) -> list[Bloat]:
     """Every table above min_bytes with its bloat, confirmed where it matters (see the module's docstring).
-    `fresh` names the tables whose statistics are current (probes.pg_tables)."""
+    `fresh` names the tables whose statistics are current (opsproof/postgres/tables.py)."""
     rows = estimates(conn, min_bytes)
     can_read = confirm_with != "none" and pgstattuple_available(conn)
     budget = confirm_max_tables

@@ -7,10 +7,10 @@ it has no session in pg_stat_activity, and neither a restart nor a failover ends
 and, for a logical slot, its catalog_xmin: the classic way a database's volume fills up. The wraparound check names
 both once the damage is done (transaction ID age); these name them on the day they appear.
 
-    >>> [str(f) for f in forgotten(prepared(conn), max_age_s=60)]
-    ["prepared transaction 'tx-42' (prepared 3600s ago by app in aifilmstudio, xmin age 51234)"]
+    >>> [(p.gid, p.owner, p.database) for p in prepared(conn)]
+    [('tx-42', 'app', 'aifilmstudio')]
 
-Reads only pg_prepared_xacts and pg_replication_slots (pg_monitor).
+Reads only pg_prepared_xacts and pg_replication_slots (pg_monitor). The rules: opsproof/rules/database_activity.py.
 """
 
 import datetime as dt
@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from .pg_tables import Finding
-from .postgres import pretty
 
 
 # ---- prepared transactions --------------------------------------------------------------------------------------
@@ -39,13 +37,6 @@ def prepared(conn: psycopg.Connection) -> list[Prepared]:
     return [Prepared(*r) for r in conn.execute(
         "SELECT gid, database, owner, prepared, extract(epoch FROM now() - prepared)::float8, age(transaction) "
         "FROM pg_prepared_xacts ORDER BY prepared").fetchall()]
-
-
-def forgotten(rows: list[Prepared], max_age_s: float) -> list[Finding]:
-    """Prepared transactions older than max_age_s, each with its age, owner, database and xmin age."""
-    return [Finding(f"prepared transaction '{p.gid}'", f"prepared {p.age_s:.0f}s ago by {p.owner} in {p.database}, "
-                                                      f"xmin age {p.xid_age}", round(p.age_s, 1), max_age_s)
-            for p in rows if p.age_s > max_age_s]
 
 
 # ---- replication slots ------------------------------------------------------------------------------------------
@@ -82,27 +73,3 @@ def slots(conn: psycopg.Connection) -> list[Slot]:
     """Every replication slot of the cluster, by name."""
     wal_status = "wal_status" if conn.info.server_version >= 130000 else "NULL::text"
     return [Slot(*r) for r in conn.execute(SLOTS_SQL.format(wal_status=wal_status)).fetchall()]
-
-
-def slot_problems(rows: list[Slot], *, inactive_fails: bool, max_retained_bytes: int, max_xmin_age: int
-                  ) -> list[Finding]:
-    """Slots that are inactive (when inactive_fails), lost, or past a limit; each named with the WAL it retains and
-    the xmin age it holds."""
-    out = []
-    for s in rows:
-        why = []
-        if not s.active and inactive_fails:
-            why.append("nothing consumes it")
-        if s.wal_status == "lost":
-            why.append("its WAL is lost: the consumer cannot resume")
-        if (s.retained_bytes or 0) > max_retained_bytes:
-            why.append(f"retained WAL over {pretty(max_retained_bytes)}")
-        if s.horizon_age > max_xmin_age:
-            why.append(f"xmin age over {max_xmin_age}")
-        if why:
-            what = f"{s.type}" + (f" ({s.plugin}, {s.database})" if s.type == "logical" else "")
-            out.append(Finding(f"replication slot '{s.name}'",
-                               f"{what}, {'active' if s.active else 'inactive'}: {', '.join(why)}; retains "
-                               f"{pretty(s.retained_bytes)} of WAL, xmin age {s.horizon_age}",
-                               s.retained_bytes, max_retained_bytes))
-    return out

@@ -14,6 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..config.database import last_weekly
+
 
 @dataclass
 class Record:
@@ -59,3 +61,24 @@ def merge(previous: Record | None, new: Record) -> Record:
     actions = list(dict.fromkeys(previous.action.split(" + ") + [new.action]))
     return Record(" + ".join(actions), previous.started_at, sorted(set(previous.vacuumed) | set(new.vacuumed)),
                   sorted(set(previous.analyzed) | set(new.analyzed)))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the after-window check asks of the database: since when, and which tables (None: every table)."""
+    since: dt.datetime
+    vacuumed: set[str] | None
+    analyzed: set[str] | None
+    source: str
+
+
+def scope(record: Record | None, weekly: str | None, now: dt.datetime, where: str) -> Scope | None:
+    """The recorded run when it is newer than the weekly job's last run before now ('sun 03:00' UTC), else the
+    weekly job (which vacuums every table); None when there is neither. `where` names the record in the source."""
+    scheduled = last_weekly(weekly, now) if weekly else None
+    if record and (scheduled is None or record.started_at >= scheduled):
+        return Scope(record.started_at, set(record.vacuumed), set(record.analyzed),
+                     f"recorded run '{record.action}' ({where})")
+    if scheduled:
+        return Scope(scheduled, None, None, f"weekly job database.window.weekly_vacuum='{weekly}' UTC: every table")
+    return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ..config.database import parse_size
+from ..config.database import Parameters, parse_size
 from ..connect import aws_call
 
 # Base unit of each memory parameter when a value carries none (pg_settings.unit; RDS writes values in it).
@@ -165,55 +165,52 @@ def group_values(rds, group: str, names: list[str]) -> dict[str, str]:
             return out
 
 
-# ---- comparing -------------------------------------------------------------------------------------------------------
+# ---- the review's facts -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Review:
+class Parameter:
+    """One reviewed parameter: the recommendation, the group's value and the live one, each also as a number
+    (bytes for memory parameters) so the rule (opsproof/rules/database_parameters.py) compares like with like."""
     name: str
     recommended: str
+    want: float
     parameter_group: str | None
-    live: str | None
-    group_ok: bool
-    live_ok: bool | None
-    """None when the live value was not compared."""
-    group_value: str = ""
+    """The group's value as RDS holds it (base unit, or a formula); None: the engine default."""
+    group_number: float | None
+    """None: the engine default, or a formula that cannot be worked out (group_value says why)."""
+    group_value: str
     """The group's value as a person reads it ('8GB'), a formula worked out for the class, or why it cannot be."""
-
-    def __str__(self) -> str:
-        where = []
-        if not self.group_ok:
-            g = self.parameter_group
-            if g is not None and self.group_value and self.group_value != g:
-                g = f"{g} ({self.group_value})"  # RDS's base unit or formula, as a person reads it
-            where.append(f"parameter group has {g or '(engine default)'}")
-        if self.live_ok is False:
-            where.append(f"server runs {self.live}")
-        return f"{self.name}: {' and '.join(where)}, recommended {self.recommended}"
+    live: str | None
+    """What the server runs (None: not compared, or not reported)."""
+    live_number: float | None
 
 
-def review(recommended: dict, group: dict[str, str], running: dict[str, Live] | None, memory_bytes: float | None,
-           tolerance_percent: float) -> list[Review]:
-    """Each recommended parameter against the group's value (and the live value when given)."""
-
-    def close(name, value, want) -> bool:
-        try:
-            got = value if isinstance(value, float) else to_number(name, value, memory_bytes)
-        except ValueError:
-            return False
-        return abs(got - want) <= abs(want) * tolerance_percent / 100
-
-    def readable(name, value) -> str:
-        try:
-            return show(name, to_number(name, value, memory_bytes)) + (" for the class" if is_formula(value) else "")
-        except ValueError as e:
-            return str(e)
-
+def reviewed(recommended: dict, group: dict[str, str], running: dict[str, Live] | None,
+             memory_bytes: float | None) -> list[Parameter]:
+    """Each recommended parameter with the group's value (and the live one when given), in comparable numbers."""
     out = []
     for name, rec in recommended.items():
-        want = to_number(name, rec)
         g = group.get(name)
-        lv = running.get(name) if running is not None else None
-        out.append(Review(name, str(rec), g, lv.value if lv else None,
-                          group_ok=g is not None and close(name, g, want),
-                          live_ok=None if running is None else (lv is not None and close(name, lv.number, want)),
-                          group_value=readable(name, g) if g is not None else ""))
+        number, readable = _read(name, g, memory_bytes) if g is not None else (None, "")
+        lv = (running or {}).get(name)
+        out.append(Parameter(name, str(rec), to_number(name, rec), g, number, readable, lv.value if lv else None,
+                             lv.number if lv else None))
     return out
+
+
+def review(rds, conn: psycopg.Connection, inst: Instance, p: Parameters) -> tuple[list[Parameter], dict[str, Live]]:
+    """The parameters recommended for the instance's class (none when the class has no recommendation) as its
+    parameter group sets them and, with check_live, as the server runs them; and every live value read."""
+    recommended = p.recommended.get(inst.instance_class, {})
+    group = group_values(rds, inst.parameter_group, list(recommended)) if recommended else {}
+    running = live(conn, list(recommended))
+    memory = p.instance_memory_gib.get(inst.instance_class)
+    return reviewed(recommended, group, running if p.check_live else None, memory * 1024 ** 3 if memory else None), \
+        running
+
+
+def _read(name: str, value: str, memory_bytes: float | None) -> tuple[float | None, str]:
+    try:
+        n = to_number(name, value, memory_bytes)
+    except ValueError as e:
+        return None, str(e)
+    return n, show(name, n) + (" for the class" if is_formula(value) else "")

@@ -11,8 +11,11 @@ A table past its own trigger is one autovacuum has not caught up with. reltuples
 counts as 0, as autovacuum counts it. The statistics reset on restore, failover and major upgrade: a table with pages
 but no vacuum/analyze on record is reported, never silently skipped (check_postgres's last_vacuum skips it).
 
-    >>> [t.name for t in vacuum_overdue(tables(conn), factor=1.0, floor=1000)]
+    >>> [t.name for t in tables(conn) if t.dead_tuples > t.vacuum_trigger]
     ['public.assets']
+
+The rules over these facts (vacuum keeps up, statistics are current, the window reached every table) are in
+opsproof/rules/database.py.
 
 Reads only catalogs and statistics views: no user table is scanned.
 """
@@ -107,63 +110,3 @@ class Table:
 def tables(conn: psycopg.Connection) -> list[Table]:
     """Every ordinary table and materialized view (largest first) with its vacuum/analyze state and triggers."""
     return [Table(*row) for row in conn.execute(SQL).fetchall()]
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    problem: str
-    measured: float | None = None
-    limit: float | None = None
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.problem})"
-
-
-def vacuum_overdue(rows: list[Table], factor: float, floor: int) -> list[Finding]:
-    """Tables with rows never vacuumed, and tables whose dead tuples passed factor × their own trigger and the
-    floor while no vacuum is running on them."""
-    out = []
-    for t in rows:
-        limit = max(factor * t.vacuum_trigger, floor)
-        if t.vacuumed_at is None and t.has_rows:
-            out.append(Finding(t.name, "never vacuumed", None, None))
-        elif t.dead_tuples > limit and not t.vacuum_running:
-            out.append(Finding(t.name, f"{t.dead_tuples} dead tuples > trigger {limit:.0f}"
-                                       + ("" if t.autovacuum_enabled else ", autovacuum disabled on it"),
-                               t.dead_tuples, round(limit)))
-    return out
-
-
-def statistics_stale(rows: list[Table], factor: float, floor: int) -> list[Finding]:
-    """Tables with rows never analyzed, and tables modified beyond factor × their own analyze trigger and the
-    floor since their last analyze."""
-    out = []
-    for t in rows:
-        limit = max(factor * t.analyze_trigger, floor)
-        if t.analyzed_at is None and t.has_rows:
-            out.append(Finding(t.name, "never analyzed", None, None))
-        elif t.mods_since_analyze > limit:
-            out.append(Finding(t.name, f"{t.mods_since_analyze} modifications since analyze > trigger {limit:.0f}"
-                                       + ("" if t.autovacuum_enabled else ", autovacuum disabled on it"),
-                               t.mods_since_analyze, round(limit)))
-    return out
-
-
-def not_maintained_since(rows: list[Table], since: dt.datetime, vacuumed: set[str] | None,
-                         analyzed: set[str] | None) -> list[Finding]:
-    """Tables a window meant to vacuum/analyze (None: every table) whose last MANUAL vacuum/analyze is older than
-    the window's start. Autovacuum's runs do not count: the question is whether the window's own run reached them."""
-    out = []
-    for t in rows:
-        if vacuumed is None or t.name in vacuumed:
-            if t.last_vacuum is None or t.last_vacuum < since:
-                out.append(Finding(t.name, f"last vacuum {_when(t.last_vacuum)}"))
-        if analyzed is None or t.name in analyzed:
-            if t.last_analyze is None or t.last_analyze < since:
-                out.append(Finding(t.name, f"last analyze {_when(t.last_analyze)}"))
-    return out
-
-
-def _when(t: dt.datetime | None) -> str:
-    return f"{t.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S}Z" if t else "never"
