@@ -27,6 +27,7 @@ from typing import Any
 from . import config, connect, secrets
 from .config.window import Baseline, format_duration
 from .probes import ecs as ecs_probe
+from .probes import rds as rds_probe
 
 COMPARISON_TITLE = "metrics before/after"
 """The evidence table the post-maintenance comparison leaves (the maintenance log reads it)."""
@@ -172,10 +173,10 @@ def storage(env: config.Environment) -> list[Metric]:
     out = []
     label = "Storage usage"
     try:
-        rds = connect.aws_client(env, "rds", "window")
-        inst = connect.aws_call(f"rds describe-db-instances {env.rds.instance_id}", rds.describe_db_instances,
-                                DBInstanceIdentifier=env.rds.instance_id)["DBInstances"][0]
-        allocated_gb = float(inst.get("AllocatedStorage", 0))
+        inst = rds_probe.instance(connect.aws_client(env, "rds", "window"), env.rds.instance_id)
+        if inst is None:
+            raise LookupError(f"no RDS instance {env.rds.instance_id}")
+        allocated_gb = inst.allocated_gb
         points, span = _cloudwatch(env, "FreeStorageSpace")
         if points:
             free_gb = points[-1]["Average"] / 1024 ** 3
