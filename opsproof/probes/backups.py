@@ -249,6 +249,31 @@ def read_whole_dump(path: Path, timeout_s: float) -> float:
     return round(time.monotonic() - t0, 2)
 
 
+@dataclass
+class DumpRead:
+    """What reading one dump found: its age, its table of contents and how long pg_restore took to read it all, or
+    pg_restore's error."""
+
+    path: str
+    size_bytes: int
+    age_h: float
+    toc: DumpToc | None = None
+    read_s: float | None = None
+    error: str | None = None
+
+
+def read_dump(path: Path, timeout_s: float) -> DumpRead:
+    """The dump's table of contents, then every block read through pg_restore; a DumpError becomes ``error``."""
+    st = path.stat()
+    out = DumpRead(str(path), st.st_size, (now().timestamp() - st.st_mtime) / 3600)
+    try:
+        out.toc = dump_toc(path)
+        out.read_s = read_whole_dump(path, timeout_s)
+    except DumpError as e:
+        out.error = str(e)
+    return out
+
+
 class DumpError(RuntimeError):
     """pg_restore could not read a dump: the message is pg_restore's, naming the file."""
 

@@ -121,13 +121,6 @@ def test_no_new_check_judges_in_its_body():
 
 
 NOT_YET_FINDINGS = frozenset({
-    "backups/test_logical_dump.py::test_logical_dump_is_readable",
-    "backups/test_restore_drill.py::test_no_drill_instance_left_behind",
-    "backups/test_restore_drill.py::test_restore_drill_passed_this_month",
-    "backups/test_snapshots.py::test_backup_retention_is_enough",
-    "backups/test_snapshots.py::test_latest_automated_snapshot_is_recent",
-    "backups/test_snapshots.py::test_pre_window_snapshot_exists",
-    "backups/test_snapshots.py::test_snapshots_are_encrypted",
     "capacity/test_monthly_review.py::test_capacity_metrics_have_history",
     "capacity/test_monthly_review.py::test_database_connections_stay_under_share_of_max_connections",
     "capacity/test_monthly_review.py::test_database_cpu_not_consistently_above_60_percent",
