@@ -9,6 +9,7 @@ from opsproof.rules import window as rules
 
 pytestmark = [pytest.mark.pre_maintenance, pytest.mark.maintenance]
 
+
 def test_status_page_announces_window(env, final_phase, evidence):
     """The status page shows the window's maintenance, scheduled or in progress."""
     w = final_phase.window
