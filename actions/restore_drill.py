@@ -25,6 +25,7 @@ import time
 from opsproof import connect, secrets
 from opsproof.errors import OpsproofError, TargetUnreachable
 from opsproof.probes import backups as probe
+from opsproof.probes import rds as rds_probe
 
 from . import Step, StepFailed, action, param
 
@@ -56,7 +57,7 @@ def restore_drill(ctx, instance=None, snapshot=None, drill_instance=None):
     ctx.evidence.table("drill instances found before the drill", [vars(x) for x in leftovers])
     for left in leftovers:
         ctx.step(f"delete leftover drill instance {left.id} ({left.status}, "
-                 f"{'tagged' if left.tagged else 'by name'}; skip final snapshot)",
+                 f"{'tagged' if left.tags.get(d.tag_key) == d.tag_value else 'by name'}; skip final snapshot)",
                  lambda i=left.id: _delete(rds, i, d))
 
     snap = ctx.step(f"find the snapshot to restore ({snapshot or f'latest available automated of {source}'})",
@@ -126,15 +127,15 @@ def _restore_kwargs(target: str, snap_id: str, source: str, d) -> dict:
     return kwargs
 
 
-def _pick_snapshot(rds, source: str, snapshot: str | None) -> probe.Snapshot:
+def _pick_snapshot(rds, source: str, snapshot: str | None) -> rds_probe.Snapshot:
     if snapshot:
-        found = [s for s in probe.snapshots(rds, source) if s.id == snapshot]
+        found = [s for s in rds_probe.snapshots(rds, source) if s.id == snapshot]
         if not found:
             raise DrillFailed(f"no snapshot {snapshot} of {source}")
         if found[0].status != "available":
             raise DrillFailed(f"snapshot {snapshot} is {found[0].status!r}, not available")
         return found[0]
-    snap = probe.newest_available(probe.snapshots(rds, source, "automated"))
+    snap = rds_probe.newest_available(rds_probe.snapshots(rds, source, "automated"))
     if snap is None:
         raise DrillFailed(f"{source} has no available automated snapshot to restore")
     return snap
@@ -166,9 +167,8 @@ def _wait_available(rds, instance: str, poll_s: float, timeout_min: float, seen:
     from opsproof.eventually import eventually
 
     def status() -> str:
-        i = connect.aws_call(f"rds describe-db-instances {instance}", rds.describe_db_instances,
-                             DBInstanceIdentifier=instance)["DBInstances"][0]
-        st = i.get("DBInstanceStatus", "?")
+        i = rds_probe.instance(rds, instance)
+        st = i.status if i else "deleted"  # gone: a restore does not come back from that
         if not seen or seen[-1] != st:
             seen.append(st)
         return st
@@ -184,12 +184,10 @@ def _wait_available(rds, instance: str, poll_s: float, timeout_min: float, seen:
 
 
 def _endpoint(rds, instance: str, env) -> tuple[str, int, str]:
-    i = connect.aws_call(f"rds describe-db-instances {instance}", rds.describe_db_instances,
-                         DBInstanceIdentifier=instance)["DBInstances"][0]
-    ep = i.get("Endpoint") or {}
-    if not ep.get("Address"):
-        raise DrillFailed(f"{instance} has no endpoint (status {i.get('DBInstanceStatus')!r})")
-    return ep["Address"], int(ep.get("Port") or env.database.port), i.get("DBName") or env.database.dbname
+    i = rds_probe.instance(rds, instance)
+    if i is None or not i.address:
+        raise DrillFailed(f"{instance} has no endpoint (status {i.status if i else 'not found'!r})")
+    return i.address, i.port or env.database.port, i.db_name or env.database.dbname
 
 
 def _env_at(env, host: str | None = None, port: int | None = None, dbname: str | None = None,
@@ -244,8 +242,8 @@ def _validate(ctx, record: dict, src, restored, as_of: dt.datetime, d) -> None:
 def _failures(record: dict) -> list[str]:
     out = []
     for c in record.get("validations", []):
-        if not c["ok"]:
-            out.append(f"{c['name']}: source {c['source']}, restored {c['restored']} ({c['detail']})")
+        if c["status"] != "ok":
+            out.append(f"{c['subject']}: {c['reason']}")
     for o in record.get("orphans", []):
         out.append(f"{o['rows']} orphan row(s) in {o['child']}({o['columns']}) → {o['parent']} ({o['constraint']})")
     am = record.get("amcheck") or {}

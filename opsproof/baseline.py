@@ -16,7 +16,6 @@ CloudWatch datapoints) carries a note. Each collector is isolated: one dead targ
 """
 
 import datetime as dt
-import fnmatch
 import json
 import math
 import time
@@ -25,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from . import config, connect, secrets
+from .findings import ALARM, OK, SKIP, WAIVED, Finding
 from .config.window import Baseline, format_duration
 from .probes import ecs as ecs_probe
+from .probes import rds as rds_probe
 
 COMPARISON_TITLE = "metrics before/after"
 """The evidence table the post-maintenance comparison leaves (the maintenance log reads it)."""
@@ -172,10 +173,10 @@ def storage(env: config.Environment) -> list[Metric]:
     out = []
     label = "Storage usage"
     try:
-        rds = connect.aws_client(env, "rds", "window")
-        inst = connect.aws_call(f"rds describe-db-instances {env.rds.instance_id}", rds.describe_db_instances,
-                                DBInstanceIdentifier=env.rds.instance_id)["DBInstances"][0]
-        allocated_gb = float(inst.get("AllocatedStorage", 0))
+        inst = rds_probe.instance(connect.aws_client(env, "rds", "window"), env.rds.instance_id)
+        if inst is None:
+            raise LookupError(f"no RDS instance {env.rds.instance_id}")
+        allocated_gb = inst.allocated_gb
         points, span = _cloudwatch(env, "FreeStorageSpace")
         if points:
             free_gb = points[-1]["Average"] / 1024 ** 3
@@ -273,6 +274,7 @@ class Comparison:
     before_taken: str
     after_taken: str
     rows: list[Row]
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def regressions(self) -> list[Row]:
@@ -287,51 +289,24 @@ def _change(b, a) -> str:
     return "unchanged" if a == b else "changed"
 
 
-def judge(rule: str, b, a, tol: Baseline) -> tuple[str, str]:
-    """(verdict, reason) of one metric's change under its rule."""
-    if rule == "latency":
-        limit = max(b * (1 + tol.api_p95_tolerance_pct / 100), b + tol.api_p95_floor_ms)
-        if a > limit:
-            return "regression", (f"{a:.1f} ms > {limit:.1f} ms (+{tol.api_p95_tolerance_pct:g}%, at least "
-                                  f"+{tol.api_p95_floor_ms:g} ms: window.baseline.api_p95_tolerance_pct/_floor_ms)")
-    elif rule == "cpu":
-        if a - b > tol.db_cpu_tolerance_points:
-            return "regression", (f"+{a - b:.1f} points > {tol.db_cpu_tolerance_points:g} "
-                                  "(window.baseline.db_cpu_tolerance_points)")
-    elif rule == "storage":
-        if b and a > b * (1 + tol.storage_tolerance_pct / 100):
-            return "regression", (f"+{(a - b) / b * 100:.0f}% > {tol.storage_tolerance_pct:g}% "
-                                  "(window.baseline.storage_tolerance_pct)")
-    elif rule == "rows":
-        if a < b * (1 - tol.rows_drop_tolerance_pct / 100):
-            return "regression", (f"{b - a:,} rows lost ({(b - a) / b * 100:.1f}%) > "
-                                  f"{tol.rows_drop_tolerance_pct:g}% (window.baseline.rows_drop_tolerance_pct)")
-    elif a != b:
-        return "changed", ""
-    return "ok", ""
+VERDICTS = {ALARM: "regression", WAIVED: "expected", SKIP: "n/a"}
+"""The comparison table's verdict for each Finding status (the maintenance log and the HTML summary show it)."""
 
 
 def compare(before: Snapshot, after: Snapshot, tol: Baseline, expect_changes: list[str] = ()) -> Comparison:
+    """The before/after table of every metric, judged by opsproof/rules/window.py's baseline rule."""
+    from .rules import window as rules
+
+    found = rules.baseline(before, after, tol, expect_changes)
+    keys = dict.fromkeys([m.key for m in before.metrics] + [m.key for m in after.metrics])
     rows = []
-    keys = list(dict.fromkeys([m.key for m in before.metrics] + [m.key for m in after.metrics]))
-    for key in keys:
+    for key, f in zip(keys, found):
         b, a = before.get(key), after.get(key)
-        ref = b or a
-        b_shown, a_shown = (b.shown() if b else "not measured"), (a.shown() if a else "not measured")
-        if b is None or b.value is None:
-            verdict, reason, change = "n/a", (b.error or b.note) if b else "not in the baseline", ""
-        elif a is None or a.value is None:
-            verdict = "regression"
-            reason = f"measured before, not after: {(a.error or a.note) if a else 'not measured'}"
-            change = ""
-        else:
-            verdict, reason = judge(ref.rule, b.value, a.value, tol)
-            change = _change(b.value, a.value)
-        if verdict in ("regression", "changed") and any(fnmatch.fnmatch(key, p) for p in expect_changes):
-            verdict, reason = "expected", f"the plan expects it to change ({reason})" if reason else \
-                "the plan expects it to change"
-        rows.append(Row(key, ref.label, b_shown, a_shown, change, verdict, reason))
-    return Comparison(before.taken_at, after.taken_at, rows)
+        change = _change(b.value, a.value) if b and a and b.value is not None and a.value is not None else ""
+        verdict = VERDICTS.get(f.status) or ("changed" if change == "changed" else "ok")
+        reason = "" if f.status == OK else f.reason.removeprefix(rules.REGRESSION) + (f" ({f.key})" if f.key else "")
+        rows.append(Row(key, (b or a).label, f.measured["before"], f.measured["after"], change, verdict, reason))
+    return Comparison(before.taken_at, after.taken_at, rows, found)
 
 
 def age(snap: Snapshot, now: dt.datetime | None = None) -> dt.timedelta:

@@ -30,6 +30,11 @@ ACTIONS = {  # the runbook's monthly action items
 }
 
 
+def when(t: float) -> str:
+    """An epoch time as the checks show it."""
+    return f"{dt.datetime.fromtimestamp(t, UTC):%Y-%m-%d %H:%M} UTC"
+
+
 # ---- one metric ------------------------------------------------------------------------------------------------------
 @dataclass
 class Analysis:

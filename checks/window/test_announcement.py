@@ -3,8 +3,10 @@
 
 import pytest
 
+from opsproof import findings
 from opsproof.config.window import format_duration
 from opsproof.probes import statuspage
+from opsproof.rules import window as rules
 
 pytestmark = [pytest.mark.pre_maintenance, pytest.mark.maintenance]
 
@@ -17,18 +19,7 @@ def test_window_announced_on_status_page(env, announce_phase, evidence):
     items = statuspage.maintenances(env)
     evidence.table("scheduled maintenances on the status page", items[:20])
     m = statuspage.for_window(items, w.id, w.start, w.end)
-    assert m is not None, (
-        f"the status page announces no maintenance for the window {w.label()} "
-        f"({len(items)} maintenance(s) listed): announce it with python -m actions announce --apply")
-    assert m.covers(w.start, w.end), (
-        f"status page maintenance {m.id} ({m.name}) announces {m.scheduled_for:%Y-%m-%d %H:%M}–"
-        f"{m.scheduled_until:%H:%M} UTC, which does not cover the window {w.label()}")
-    notice = w.start - m.created_at
-    evidence.value("announced", f"{m.created_at:%Y-%m-%d %H:%M} UTC, {format_duration(notice)} ahead")
-    need = env.window.schedule.notice
-    assert notice >= need, (
-        f"status page maintenance {m.id} ({m.name}) was posted {m.created_at:%Y-%m-%d %H:%M} UTC, only "
-        f"{format_duration(notice)} before the window: less than {format_duration(need)} (window.schedule.notice)")
+    findings.expect_no_alarm(rules.announcement(w, m, len(items), env.window.schedule.notice), evidence)
 
 
 def test_change_requests_listed_and_approved(announce_phase, window_plan, evidence):
@@ -37,12 +28,7 @@ def test_change_requests_listed_and_approved(announce_phase, window_plan, eviden
     evidence.table("change requests", window_plan.change_requests)
     evidence.table("steps", [{"step": i, "action": s.action, "estimate": format_duration(s.estimate),
                               "change request": s.change_request or ""} for i, s in enumerate(window_plan.steps, 1)])
-    assert window_plan.change_requests, f"{window_plan.name} lists no change request for the window " \
-                                        f"{announce_phase.window.id}"
-    unapproved = [c.id for c in window_plan.change_requests if not c.approved_by]
-    assert not unapproved, f"{window_plan.name}: change request(s) not approved: {', '.join(unapproved)} " \
-                           "(set approved_by once reviewed)"
-    assert window_plan.steps, f"{window_plan.name} lists no step (runbook: 'Prepare maintenance tasks list')"
+    findings.expect_no_alarm(rules.change_requests(window_plan, announce_phase.window.id), evidence)
 
 
 def test_plan_fits_the_window(env, announce_phase, window_plan, evidence):
@@ -54,9 +40,4 @@ def test_plan_fits_the_window(env, announce_phase, window_plan, evidence):
     evidence.table("time budget", [{"window": format_duration(length), "reserve": format_duration(reserve),
                                     "steps need": format_duration(needed),
                                     "spare": format_duration(length - reserve - needed)}])
-    assert needed <= length - reserve, (
-        f"{window_plan.name}: the steps need {format_duration(needed)} but the window {w.id} has "
-        f"{format_duration(length - reserve)} once {format_duration(reserve)} is kept for the post-maintenance checks "
-        f"(window.reserve): longest steps " + ", ".join(
-            f"{s.action} {format_duration(s.estimate)}" for s in sorted(window_plan.steps, key=lambda s: s.estimate,
-                                                                        reverse=True)[:3]))
+    findings.expect_no_alarm(rules.plan_fits(window_plan, w, reserve), evidence)

@@ -8,7 +8,9 @@ runner's gate, include them."""
 import pytest
 
 import actions
+from opsproof import findings
 from opsproof.probes import readiness
+from opsproof.rules import window as rules
 
 pytestmark = [pytest.mark.pre_maintenance, pytest.mark.maintenance]
 
@@ -17,25 +19,9 @@ def test_rollback_procedures_named(env, prepare_phase, window_plan, evidence):
     """Every step of the plan names a rollback (its own or the plan's), and each one exists: an action, a file or a
     URL."""
     known = actions.all_actions()
-    rows, problems = [], []
-    for i, s in enumerate(window_plan.steps, 1):
-        rb = window_plan.rollback_of(s)
-        if not rb:
-            kind, ok = "none", False
-            problems.append(f"step {i} ({s.action}) names no rollback")
-        elif rb in known:
-            kind, ok = "action", True
-        elif rb.startswith(("http://", "https://")):
-            kind, ok = "URL", True
-        else:
-            path = env.path(rb.split("#")[0])
-            kind, ok = "procedure", path.is_file()
-            if not ok:
-                problems.append(f"step {i} ({s.action}): rollback {rb} is neither an action nor an existing file")
-        rows.append({"step": i, "action": s.action, "rollback": rb or "", "kind": kind, "exists": ok})
-    evidence.table("rollback procedures", rows)
-    assert window_plan.steps, f"{window_plan.name} lists no step"
-    assert not problems, f"{window_plan.name}: " + "; ".join(problems)
+    evidence.table("rollback procedures", [{"step": i, "action": s.action, "rollback": window_plan.rollback_of(s)}
+                                           for i, s in enumerate(window_plan.steps, 1)])
+    findings.expect_no_alarm(rules.rollbacks(window_plan, known, lambda path: env.path(path).is_file()), evidence)
 
 
 def test_access_and_credentials_verified(env, prepare_phase, evidence):
@@ -43,5 +29,4 @@ def test_access_and_credentials_verified(env, prepare_phase, evidence):
     page token."""
     found = readiness.access(env)
     evidence.table("access", found)
-    bad = [a for a in found if not a.ok]
-    assert not bad, "access not verified: " + "; ".join(f"{a.target}: {a.detail}" for a in bad)
+    findings.expect_no_alarm(rules.access(found), evidence)

@@ -1,11 +1,8 @@
-"""Probes of backups: RDS snapshots and drill instances (describe calls only), the restore drill's validation
-queries (read-only SQL), its record, and logical dumps (pg_restore reads them; nothing is restored here).
+"""Probes of backups: drill instances (opsproof/probes/rds.py reads RDS), the restore drill's validation queries
+(read-only SQL) judged as Findings, its record, and logical dumps (pg_restore reads them; nothing is restored here).
 
-    >>> snaps = snapshots(rds_client, "prod-db", "automated")
-    >>> newest_available(snaps).age_h
-    5.2
-    >>> compare_counts(source=5000, restored=4990, tolerance_pct=1.0).ok
-    True
+    >>> compare_counts(source=5000, restored=4990, tolerance_pct=1.0).status
+    'ok'
 """
 
 import datetime as dt
@@ -15,107 +12,24 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..connect import aws_call
 from ..errors import TargetUnreachable
+from ..findings import Finding, alarm, ok
+from .rds import Instance, instances, now
 
 UTC = dt.timezone.utc
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(UTC)
-
-
-# ---- RDS snapshots ---------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Snapshot:
-    id: str
-    instance: str
-    type: str
-    status: str
-    created: dt.datetime | None
-    encrypted: bool
-
-    @property
-    def age_h(self) -> float | None:
-        return None if self.created is None else round((now() - self.created).total_seconds() / 3600, 2)
-
-    def row(self) -> dict:
-        return {"snapshot": self.id, "type": self.type, "status": self.status,
-                "created": self.created.isoformat(timespec="seconds") if self.created else None,
-                "age_h": self.age_h, "encrypted": self.encrypted}
-
-
-def snapshots(rds, instance: str, snapshot_type: str | None = None) -> list[Snapshot]:
-    """Every snapshot of the instance (of one type: automated, manual), newest first."""
-    kwargs = {"DBInstanceIdentifier": instance}
-    if snapshot_type:
-        kwargs["SnapshotType"] = snapshot_type
-    found = []
-    pages = rds.get_paginator("describe_db_snapshots").paginate(**kwargs)
-    for page in aws_call(f"rds describe-db-snapshots {instance}", lambda: list(pages)):
-        for s in page["DBSnapshots"]:
-            created = s.get("SnapshotCreateTime")
-            found.append(Snapshot(s["DBSnapshotIdentifier"], s.get("DBInstanceIdentifier", instance),
-                                  s.get("SnapshotType", ""), s.get("Status", ""),
-                                  created.astimezone(UTC) if created else None, bool(s.get("Encrypted"))))
-    return sorted(found, key=lambda s: s.created or dt.datetime.min.replace(tzinfo=UTC), reverse=True)
-
-
-def newest_available(snaps: list[Snapshot]) -> Snapshot | None:
-    return next((s for s in snaps if s.status == "available"), None)
-
-
-def failed_since(snaps: list[Snapshot], since: dt.datetime | None) -> list[Snapshot]:
-    """Snapshots newer than `since` (all when None) that ended in neither available nor creating."""
-    return [s for s in snaps if s.status not in ("available", "creating")
-            and (since is None or (s.created and s.created > since))]
-
-
 # ---- drill instances -------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DrillInstance:
-    id: str
-    status: str
-    created: dt.datetime | None
-    tagged: bool
-    """Carries the drill tag (else matched by the drill name prefix only: a drill by hand)."""
-
-    @property
-    def age_h(self) -> float | None:
-        return None if self.created is None else round((now() - self.created).total_seconds() / 3600, 2)
-
-
-def drill_instances(rds, prefix: str, tag_key: str, tag_value: str) -> list[DrillInstance]:
+def drill_instances(rds, prefix: str, tag_key: str, tag_value: str) -> list[Instance]:
     """DB instances that are restore drills: carrying the drill tag, or named <prefix>... (the runbook's drills by
     hand, test-restore-YYYYMM, carry no tag)."""
-    found = []
-    pages = rds.get_paginator("describe_db_instances").paginate()
-    for page in aws_call("rds describe-db-instances", lambda: list(pages)):
-        for i in page["DBInstances"]:
-            tags = {t["Key"]: t["Value"] for t in i.get("TagList") or []}
-            tagged = tags.get(tag_key) == tag_value
-            if tagged or i["DBInstanceIdentifier"].startswith(prefix):
-                created = i.get("InstanceCreateTime")
-                found.append(DrillInstance(i["DBInstanceIdentifier"], i.get("DBInstanceStatus", ""),
-                                           created.astimezone(UTC) if created else None, tagged))
-    return sorted(found, key=lambda d: d.id)
+    return [i for i in instances(rds) if i.tags.get(tag_key) == tag_value or i.id.startswith(prefix)]
 
 
 # ---- validation queries (read-only) ----------------------------------------------------------------------------------
-@dataclass
-class Check:
-    """One comparison of the restored copy with its source."""
-
-    name: str
-    source: object
-    restored: object
-    ok: bool
-    detail: str = ""
-
-
 def _q(conn, sql: str, params=None):
     return conn.execute(sql, params or ()).fetchone()[0]
 
@@ -137,23 +51,25 @@ def max_value(conn, table: str, column: str, as_of: dt.datetime | None = None):
     return _q(conn, f"SELECT max({_ident(column)}) FROM {_ident(table)} WHERE {_ident(column)} <= %s", (as_of,))
 
 
-def compare_counts(name: str = "count", source: int = 0, restored: int = 0, tolerance_pct: float = 1.0) -> Check:
+def compare_counts(name: str = "count", source: int = 0, restored: int = 0, tolerance_pct: float = 1.0) -> Finding:
+    """The restored copy's row count against the source's at the snapshot time, within the tolerance."""
     diff = restored - source
     pct = abs(diff) * 100.0 / max(source, 1)
-    ok = pct <= tolerance_pct
-    return Check(name, source, restored, ok,
-                 f"{diff:+d} rows ({pct:.2f}%, tolerance {tolerance_pct:g}%)")
+    verdict = ok if pct <= tolerance_pct else alarm
+    return verdict(name, f"source {source}, restored {restored}: {diff:+d} rows ({pct:.2f}%, tolerance "
+                   f"{tolerance_pct:g}%)", measured=restored, limit=source, key="backups.drill.count_tolerance_pct")
 
 
-def compare_freshness(name: str, source: dt.datetime | None, restored: dt.datetime | None, rpo_min: float) -> Check:
+def compare_freshness(name: str, source: dt.datetime | None, restored: dt.datetime | None, rpo_min: float) -> Finding:
     """The source's newest row at the snapshot time against the restored copy's newest: the gap is data lost."""
+    kw = dict(measured=restored, limit=source, key="backups.drill.rpo_min")
     if source is None:
-        return Check(name, None, restored, True, "the source had no rows at the snapshot time")
+        return ok(name, "the source had no rows at the snapshot time", **kw)
     if restored is None:
-        return Check(name, source, None, False, "the restored copy has no rows")
+        return alarm(name, "the restored copy has no rows", **kw)
     gap_min = (source - restored).total_seconds() / 60
-    return Check(name, source, restored, gap_min <= rpo_min,
-                 f"restored copy {gap_min:.1f} min behind the source (RPO {rpo_min:g} min)")
+    verdict = ok if gap_min <= rpo_min else alarm
+    return verdict(name, f"restored copy {gap_min:.1f} min behind the source (RPO {rpo_min:g} min)", **kw)
 
 
 @dataclass(frozen=True)
@@ -266,9 +182,9 @@ def record_age_days(record: dict) -> float:
     return (now() - dt.datetime.fromisoformat(when)).total_seconds() / 86400
 
 
-def as_row(c: Check) -> dict:
-    d = asdict(c)
-    for k in ("source", "restored"):
+def as_row(c: Finding) -> dict:
+    d = c.row()
+    for k in ("measured", "limit"):
         if isinstance(d[k], dt.datetime):
             d[k] = d[k].isoformat(timespec="seconds")
     return d
@@ -331,6 +247,31 @@ def read_whole_dump(path: Path, timeout_s: float) -> float:
     t0 = time.monotonic()
     _run([pg_tool("pg_restore"), "--file", os.devnull, str(path)], timeout_s, path)
     return round(time.monotonic() - t0, 2)
+
+
+@dataclass
+class DumpRead:
+    """What reading one dump found: its age, its table of contents and how long pg_restore took to read it all, or
+    pg_restore's error."""
+
+    path: str
+    size_bytes: int
+    age_h: float
+    toc: DumpToc | None = None
+    read_s: float | None = None
+    error: str | None = None
+
+
+def read_dump(path: Path, timeout_s: float) -> DumpRead:
+    """The dump's table of contents, then every block read through pg_restore; a DumpError becomes ``error``."""
+    st = path.stat()
+    out = DumpRead(str(path), st.st_size, (now().timestamp() - st.st_mtime) / 3600)
+    try:
+        out.toc = dump_toc(path)
+        out.read_s = read_whole_dump(path, timeout_s)
+    except DumpError as e:
+        out.error = str(e)
+    return out
 
 
 class DumpError(RuntimeError):

@@ -14,33 +14,45 @@ import re
 from dataclasses import dataclass
 
 from ..connect import aws_call
+from .rds import Instance, instance
 
 UTC = dt.timezone.utc
 
 
 @dataclass(frozen=True)
 class DatabaseSize:
-    instance_id: str
-    instance_class: str
-    allocated_gb: float
-    multi_az: bool
-    parameter_group: str | None
+    instance: Instance
     max_connections: int | None
     max_connections_source: str
     """Where max_connections came from: the parameter group (value or formula), or why it is unknown."""
 
+    @property
+    def instance_id(self) -> str:
+        return self.instance.id
+
+    @property
+    def instance_class(self) -> str:
+        return self.instance.instance_class
+
+    @property
+    def allocated_gb(self) -> float:
+        return self.instance.allocated_gb
+
+    @property
+    def multi_az(self) -> bool:
+        return self.instance.multi_az
+
+    @property
+    def parameter_group(self) -> str | None:
+        return self.instance.parameter_group
+
 
 def database_size(rds, instance_id: str, memory_gib: dict[str, float]) -> DatabaseSize | None:
     """The RDS instance's class, allocated storage (GiB) and max_connections; None when there is no such instance."""
-    try:
-        resp = aws_call(f"rds describe-db-instances {instance_id}", rds.describe_db_instances,
-                        DBInstanceIdentifier=instance_id)
-    except rds.exceptions.DBInstanceNotFoundFault:
+    inst = instance(rds, instance_id)
+    if inst is None:
         return None
-    inst = resp["DBInstances"][0]
-    klass = inst.get("DBInstanceClass", "")
-    groups = [g["DBParameterGroupName"] for g in inst.get("DBParameterGroups", [])]
-    group = groups[0] if groups else None
+    klass, group = inst.instance_class, inst.parameter_group
     value, source = None, "no DB parameter group"
     if group:
         raw = _parameter(rds, group, "max_connections")
@@ -52,8 +64,7 @@ def database_size(rds, instance_id: str, memory_gib: dict[str, float]) -> Databa
             if value is None:
                 source = f"parameter group {group}: cannot work out {raw!r} for {klass} (add it to " \
                          "capacity.connections.instance_memory_gib)"
-    return DatabaseSize(instance_id, klass, float(inst.get("AllocatedStorage", 0)), bool(inst.get("MultiAZ")), group,
-                        value, source)
+    return DatabaseSize(inst, value, source)
 
 
 def _parameter(rds, group: str, name: str) -> str | None:

@@ -207,13 +207,13 @@ class OrphanedDrillInstance:
         return f"{sb.env.backups.drill.instance_prefix}{last_month:%Y%m}"
 
     def apply(self, sb):
-        from opsproof.probes import backups
+        from opsproof.probes import rds as probe
 
         from ..aws import admin
 
         d = sb.env.backups.drill
         rds = sb.client("rds")
-        snap = backups.newest_available(backups.snapshots(rds, _instance(sb), "automated"))
+        snap = probe.newest_available(probe.snapshots(rds, _instance(sb), "automated"))
         rds.restore_db_instance_from_db_snapshot(
             DBInstanceIdentifier=self.name(sb), DBSnapshotIdentifier=snap.id, DeletionProtection=False,
             Tags=[{"Key": d.tag_key, "Value": d.tag_value}, {"Key": "opsproof:source", "Value": _instance(sb)}])

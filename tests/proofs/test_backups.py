@@ -82,7 +82,7 @@ def test_snapshot_action_makes_the_pre_window_snapshot(broken, run_checks, sandb
 def test_restore_drill_passed_this_month(healthy, broken, run_checks, sandbox):
     healthy.assert_passed("test_restore_drill_passed_this_month")
     ev = {e["title"]: e["payload"] for e in healthy.evidence("test_restore_drill_passed_this_month")}
-    assert any(row["name"] == "count(*) users" and row["ok"] for row in
+    assert any(row["subject"] == "count(*) users" and row["status"] == "ok" for row in
                ev["validation queries (document results: runbook)"])
     run = broken("restore-validation-mismatch", DRILL)
     run.assert_passed("test_restore_drill_passed_this_month")  # the record is last month's good drill ...

@@ -91,7 +91,8 @@ def test_rollback_procedures_named(run_checks, tmp_path):
 def test_access_and_credentials_verified(run_checks, broken):
     ok = run_checks(PHASE_FILES["t-24h"], "--phase", "t-24h")
     ok.assert_passed("test_access_and_credentials_verified")
-    targets = {row["target"] for e in ok.evidence("test_access_and_credentials_verified") for row in e["payload"]}
+    targets = {row["target"] for e in ok.evidence("test_access_and_credentials_verified") if e["title"] == "access"
+               for row in e["payload"]}
     assert {"AWS identity", "status page API"} <= targets and any("opsproof_action" in t for t in targets)
     run = broken("action-login-revoked", PHASE_FILES["t-24h"], "--phase", "t-24h")
     run.assert_failed("test_access_and_credentials_verified", "database login as opsproof_action (action role)",
