@@ -1,10 +1,9 @@
-"""Container images the services run: ECR scan findings by name (for waivers) and whether the reference is pinned.
+"""Container images the services run: ECR scan findings by name (for waivers). Whether a reference is pinned is
+judged in opsproof/rules/security.py.
 
     >>> scan = scan_findings(aws("ecr"), ecs.parse_image("1234.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0"))
     >>> scan.status, [f.name for f in scan.findings if f.severity == "CRITICAL"]
     ('COMPLETE', [])
-    >>> pinning(ecs.parse_image("backend:latest"), ["latest"], require_digest=False)
-    "moving tag 'latest'"
 
 Runbook: "Review for Security Vulnerabilities" (docker scan / trivy) before rebuilding; the deployed image's own
 scan is what tells whether production runs something known to be vulnerable.
@@ -99,21 +98,3 @@ def scan_findings(ecr, ref: ImageRef, now: dt.datetime | None = None) -> ImageSc
         token = page.get("nextToken")
         if not token:
             return scan
-
-
-def pinning(ref: ImageRef, forbidden_tags: list[str], require_digest: bool) -> str | None:
-    """Why an image reference is not pinned, or None when it is.
-
-    >>> from opsproof.probes.ecs import parse_image
-    >>> pinning(parse_image("backend"), ["latest"], False), pinning(parse_image("backend:v1.2.0"), ["latest"], True)
-    ("no tag (Docker's default: 'latest')", 'a tag, not a digest (security.images.require_digest)')
-    """
-    if ref.digest:
-        return None
-    if require_digest:
-        return "a tag, not a digest (security.images.require_digest)" if ref.tag else "no digest"
-    if not ref.tag:
-        return "no tag (Docker's default: 'latest')"
-    if ref.tag.lower() in {t.lower() for t in forbidden_tags}:
-        return f"moving tag {ref.tag!r}"
-    return None
