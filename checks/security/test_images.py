@@ -14,13 +14,13 @@ pytestmark = [pytest.mark.infrastructure]
 
 
 @pytest.fixture(scope="module")
-def deployed(env, aws) -> list[tuple[ecs.ImageRef, list[str]]]:
+def deployed(env, aws) -> list[tuple[images.ImageRef, list[str]]]:
     """[(image reference, the services running it)] for [services.ecs]'s services."""
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
         pytest.skip(f"{env.file} has no [services.ecs] services")
     by_image = ecs.deployed_images(aws("ecs", "security"), cfg.cluster, [s.name for s in cfg.services])
-    return [(ecs.parse_image(image), services) for image, services in by_image.items()]
+    return [(images.parse_image(image), services) for image, services in by_image.items()]
 
 
 @pytest.mark.post_maintenance

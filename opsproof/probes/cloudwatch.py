@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..connect import aws_call
+from .timestamps import iso
 
 MAX_QUERIES = 500
 MAX_DATAPOINTS = 100_800
@@ -202,12 +203,6 @@ class Transition:
     summary: str
 
 
-def _iso(v, timespec: str = "seconds") -> str:
-    if isinstance(v, dt.datetime):
-        return v.astimezone(dt.timezone.utc).isoformat(timespec=timespec)
-    return str(v or "")
-
-
 def alarms(cw, names: list[str], prefixes: list[str]) -> tuple[list[Alarm], list[str]]:
     """The named alarms and those under the prefixes (metric and composite); returns (alarms, names not found)."""
     found: dict[str, Alarm] = {}
@@ -221,7 +216,7 @@ def alarms(cw, names: list[str], prefixes: list[str]) -> tuple[list[Alarm], list
             for kind, key in (("metric", "MetricAlarms"), ("composite", "CompositeAlarms")):
                 for a in resp.get(key, []):
                     found[a["AlarmName"]] = Alarm(a["AlarmName"], a.get("StateValue", "?"), a.get("StateReason", ""),
-                                                  _iso(a.get("StateUpdatedTimestamp")), kind)
+                                                  iso(a.get("StateUpdatedTimestamp")), kind)
             token = resp.get("NextToken")
             if not token:
                 break
@@ -250,7 +245,7 @@ def transitions(cw, names: list[str], since: dt.datetime, until: dt.datetime | N
                     data = json.loads(item.get("HistoryData") or "{}")
                 except ValueError:
                     data = {}
-                out.append(Transition(n, _iso(item.get("Timestamp"), "milliseconds"),
+                out.append(Transition(n, iso(item.get("Timestamp"), "milliseconds"),
                                       data.get("oldState", {}).get("stateValue", "?"),
                                       data.get("newState", {}).get("stateValue", "?"),
                                       item.get("HistorySummary", "")))

@@ -7,8 +7,7 @@ import datetime as dt
 from ..config.security import DependencyAudit, Images, Security, Waiver, severity_rank
 from ..findings import ERROR, WAIVED, Finding, alarm, ok
 from ..probes.audits import Audit
-from ..probes.ecs import ImageRef
-from ..probes.images import ImageScan
+from ..probes.images import ImageRef, ImageScan
 
 
 def waiver_for(waivers: list[Waiver], ids: set[str], packages: set[str]) -> Waiver | None:
@@ -95,7 +94,7 @@ def image_findings(scans: list[tuple[ImageRef, list[str], ImageScan]], cfg: Imag
 def unpinned(ref: ImageRef, forbidden_tags: list[str], require_digest: bool) -> str | None:
     """Why an image reference is not pinned, or None when it is.
 
-    >>> from opsproof.probes.ecs import parse_image
+    >>> from opsproof.probes.images import parse_image
     >>> unpinned(parse_image("backend"), ["latest"], False), unpinned(parse_image("backend:v1.2.0"), ["latest"], True)
     ("no tag (Docker's default: 'latest')", 'a tag, not a digest')
     """

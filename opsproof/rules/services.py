@@ -5,7 +5,7 @@ alarms (cloudwatch.py), the API's answers (http.py, smoke.py) and the [services]
 from ..config.services import Api, Ecs, LoadBalancing, Monitoring, Smoke
 from ..config.window import format_duration
 from ..findings import ERROR, Finding, alarm, ok
-from ..probes import ecs
+from ..probes import ecs, images
 from ..probes.cloudwatch import Alarm, Transition
 from ..probes.elbv2 import TargetHealth
 from ..probes.http import Response
@@ -80,11 +80,11 @@ def expected_images(found: list[ecs.ServiceState], cfg: Ecs) -> list[Finding]:
     out = []
     for s in found:
         expected = own.get(s.name) or cfg.expected_tag
-        refs = [ecs.parse_image(i) for i in s.images]
+        refs = [images.parse_image(i) for i in s.images]
         running = ", ".join(r.short for r in refs) or "no image"
         if not expected:
             out.append(ok(s.name, f"runs {running} (no expected image)", measured=running))
-        elif refs and all(ecs.image_matches(r, expected) for r in refs):
+        elif refs and all(images.image_matches(r, expected) for r in refs):
             out.append(ok(s.name, f"runs {running}", measured=running, limit=expected))
         else:
             out.append(alarm(s.name, f"runs {running}, expected {expected}", measured=running, limit=expected,

@@ -71,7 +71,7 @@ class FakeEcr:
 
 
 def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
-    from opsproof.probes import ecs, images
+    from opsproof.probes import images
 
     page = {"imageScanStatus": {"status": "ACTIVE", "description": "Continuous scan is selected for image."},
             "imageScanFindings": {"findingSeverityCounts": {"CRITICAL": 1}, "enhancedFindings": [
@@ -81,7 +81,7 @@ def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
                 {"severity": "HIGH", "status": "SUPPRESSED",
                  "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2023-1"}},
                 {"severity": "HIGH", "status": "CLOSED", "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2"}}]}}
-    ref = ecs.parse_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0")
+    ref = images.parse_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0")
     scan = images.scan_findings(FakeEcr(page), ref)
     assert scan.finished and scan.status == "ACTIVE" and scan.age_days is None
     assert [(f.name, f.severity, f.package, f.version) for f in scan.findings] == [

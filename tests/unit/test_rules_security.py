@@ -9,8 +9,7 @@ import pytest
 from opsproof import findings
 from opsproof.config.security import DependencyAudit, Images, Security, Waiver
 from opsproof.probes import audits
-from opsproof.probes.ecs import parse_image
-from opsproof.probes.images import ImageFinding, ImageScan
+from opsproof.probes.images import ImageFinding, ImageScan, parse_image
 from opsproof.rules import security as rules
 
 TODAY = dt.date(2026, 11, 28)
