@@ -1,13 +1,17 @@
-"""The runbook's "Security Updates" (dependency audits) and "Container Image Updates" (scan findings, pinned tags) as
-rules over opsproof/probes/audits.py's Audit, opsproof/probes/images.py's ImageScan and the image references the
-services run, with the [security] section's limits and its waivers (each with a reason and an expiry)."""
+"""The runbook's "Security Updates" (dependency audits) and "Container Image Updates" (scan findings, pinned tags,
+rebuilt on the current base, scanned) as rules over opsproof/probes/audits.py's Audit, opsproof/probes/images.py's
+ImageScan and ImageFacts and the image references the services run, with the [security] section's limits and its
+waivers (each with a reason and an expiry), and [infrastructure.images]'s for the rebuild."""
 
 import datetime as dt
 
+from ..config.infrastructure import Images as RebuildImages
 from ..config.security import DependencyAudit, Images, Security, Waiver, severity_rank
 from ..findings import ERROR, WAIVED, Finding, alarm, ok
 from ..probes.audits import Audit
-from ..probes.images import ImageRef, ImageScan
+from ..probes.images import ImageFacts, ImageRef, ImageScan, parse_image, same_image, scan_finished
+
+REBUILD = "rebuild on the current base image and deploy (runbook: Container Image Updates)"
 
 
 def waiver_for(waivers: list[Waiver], ids: set[str], packages: set[str]) -> Waiver | None:
@@ -59,6 +63,11 @@ def dependencies(a: Audit, security: Security, ecosystem: str, today: dt.date) -
     return found
 
 
+def _start_scan(ref: ImageRef) -> str:
+    image_id = f"imageTag={ref.tag}" if ref.tag else f"imageDigest={ref.digest}"
+    return f"aws ecr start-image-scan --repository-name {ref.repository} --image-id {image_id}"
+
+
 # ---- container images -------------------------------------------------------------------------------------------------
 def image_findings(scans: list[tuple[ImageRef, list[str], ImageScan]], cfg: Images, waivers: list[Waiver],
                    today: dt.date) -> list[Finding]:
@@ -69,10 +78,8 @@ def image_findings(scans: list[tuple[ImageRef, list[str], ImageScan]], cfg: Imag
     for ref, services, scan in scans:
         subject = f"{ref.short} ({', '.join(services)})"
         if not scan.finished:
-            image_id = f"imageTag={ref.tag}" if ref.tag else f"imageDigest={ref.digest}"
             out.append(alarm(subject, f"no finished scan ({scan.status})", measured=scan.status,
-                             limit="COMPLETE or ACTIVE",
-                             fix=f"aws ecr start-image-scan --repository-name {ref.repository} --image-id {image_id}"))
+                             limit="COMPLETE or ACTIVE", fix=_start_scan(ref)))
             continue
         wrong = []
         if scan.age_days is not None and scan.age_days > cfg.max_scan_age_days:
@@ -83,7 +90,7 @@ def image_findings(scans: list[tuple[ImageRef, list[str], ImageScan]], cfg: Imag
                 continue
             fail = alarm(subject, f"{f.name} {f.severity} in {f.package} {f.version}", measured=f.severity,
                          limit=cfg.min_severity, key="security.images.min_severity",
-                         fix="rebuild on an updated base image (runbook: Container Image Updates)")
+                         fix=REBUILD)
             w = waiver_for(waivers, {f.name}, {ref.repository, f.package})
             wrong.append(fail if w is None else _waived(subject, f.name, w, today, fail))
         out += wrong or [ok(subject, f"scan {scan.status}: nothing at or above {cfg.min_severity}",
@@ -120,4 +127,42 @@ def pinned(deployed: list[tuple[ImageRef, list[str]]], cfg: Images) -> list[Find
                    else alarm(subject, why, measured=ref.tag or ref.digest, key="security.images.require_digest"
                               if cfg.require_digest else "security.images.forbidden_tags",
                               fix="deploy a release tag (v1.2.0) or a digest (runbook: Container Image Updates)"))
+    return out
+
+
+# ---- rebuilt and scanned (runbook: "Rebuild with Updated Base Images", "Scan Docker images") ------------------------
+def rebuilt(facts: list[ImageFacts], cfg: RebuildImages) -> list[Finding]:
+    """Each deployed image was built within [infrastructure.images] max_age_days, on base_image when that is set;
+    an image ECR cannot describe (not ECR, no such tag) fails."""
+    out = []
+    for f in facts:
+        short = parse_image(f.image).short
+        if f.problem:
+            out.append(alarm(short, f.problem))
+            continue
+        wrong = []
+        if f.age_days is None:
+            wrong.append(alarm(short, "build time unknown", key="infrastructure.images.created_annotation"))
+        elif f.age_days > cfg.max_age_days:
+            wrong.append(alarm(short, f"built {f.age_days:g} days ago", measured=f.age_days, limit=cfg.max_age_days,
+                               key="infrastructure.images.max_age_days", fix=REBUILD))
+        if cfg.base_image and not same_image(f.base, cfg.base_image):
+            wrong.append(alarm(short, f"built on {f.base or 'an unrecorded base'}, not {cfg.base_image}",
+                               measured=f.base, limit=cfg.base_image, key="infrastructure.images.base_image",
+                               fix=REBUILD))
+        out += wrong or [ok(short, f"built {f.age_days:g} days ago on {f.base or 'its base'}", measured=f.age_days,
+                            limit=cfg.max_age_days)]
+    return out
+
+
+def scanned(facts: list[ImageFacts]) -> list[Finding]:
+    """ECR finished scanning each deployed image (COMPLETE, or ACTIVE under enhanced scanning)."""
+    out = []
+    for f in facts:
+        ref = parse_image(f.image)
+        if f.problem or not scan_finished(f.scan_status):
+            out.append(alarm(ref.short, f"image scan not finished: {f.problem or 'scan ' + str(f.scan_status)}",
+                             measured=f.scan_status, limit="COMPLETE or ACTIVE", fix=_start_scan(ref)))
+        else:
+            out.append(ok(ref.short, f"scan {f.scan_status}", measured=f.findings))
     return out

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from opsproof import findings
+from opsproof.config.infrastructure import Images as RebuildImages
 from opsproof.config.security import DependencyAudit, Images, Security, Waiver
 from opsproof.probes import audits
-from opsproof.probes.images import ImageFinding, ImageScan, parse_image
+from opsproof.probes.images import ImageFacts, ImageFinding, ImageScan, parse_image
 from opsproof.rules import security as rules
 
 TODAY = dt.date(2026, 11, 28)
@@ -178,3 +179,48 @@ def test_require_digest_refuses_tags():
     one_alarm(pinned("backend:v1.2.0", strict), "a tag, not a digest", "(security.images.require_digest)")
     one_alarm(pinned("backend", strict), "no digest")
     assert not alarms(pinned("backend@sha256:" + "b" * 64, strict))
+
+
+# ---- rebuilt and scanned ([infrastructure.images]) ------------------------------------------------------------------
+REBUILT = RebuildImages(max_age_days=30, base_image="python:3.11.8-slim")
+
+
+def facts(**kw) -> ImageFacts:
+    base = dict(image=REF.image, services=["backend-service"], pushed_at="2026-11-20T00:00:00+00:00",
+                created_at="2026-11-20T00:00:00+00:00", age_days=8.0, base="docker.io/library/python:3.11.8-slim",
+                scan_status="COMPLETE", findings={"LOW": 2})
+    return ImageFacts(**{**base, **kw})
+
+
+def test_a_recent_image_on_the_current_base_is_ok():
+    (f,) = rules.rebuilt([facts()], REBUILT)
+    assert f.status == "ok" and f.subject == "backend:v1.2.0"
+
+
+@pytest.mark.parametrize("kw, expected", [
+    (dict(age_days=31.0), "backend:v1.2.0: built 31 days ago (infrastructure.images.max_age_days)"),
+    (dict(age_days=None), "build time unknown"),
+    (dict(base="python:3.11.7-slim"), "built on python:3.11.7-slim, not python:3.11.8-slim "
+                                      "(infrastructure.images.base_image)"),
+    (dict(base=None), "built on an unrecorded base"),
+    (dict(problem="not found in ECR (ImageNotFoundException)"), "not found in ECR"),
+], ids=["old", "no build time", "old base", "no base", "not in ECR"])
+def test_each_way_an_image_is_not_rebuilt(kw, expected):
+    one_alarm(rules.rebuilt([facts(**kw)], REBUILT), expected)
+
+
+def test_at_max_age_is_ok_and_no_base_image_configured_is_not_compared():
+    assert not alarms(rules.rebuilt([facts(age_days=30.0, base=None)], RebuildImages(max_age_days=30)))
+
+
+@pytest.mark.parametrize("status", ["COMPLETE", "ACTIVE"])
+def test_a_finished_scan_is_ok(status):
+    assert [f.status for f in rules.scanned([facts(scan_status=status)])] == ["ok"]
+
+
+@pytest.mark.parametrize("kw, expected", [(dict(scan_status="NOT_SCANNED"), "scan NOT_SCANNED"),
+                                          (dict(scan_status="FAILED"), "scan FAILED"),
+                                          (dict(problem="not an ECR image (docker.io)"), "not an ECR image")])
+def test_an_unfinished_scan_or_unreadable_image_fails(kw, expected):
+    one_alarm(rules.scanned([facts(**kw)]), "backend:v1.2.0: image scan not finished", expected,
+              "aws ecr start-image-scan --repository-name backend")
