@@ -15,6 +15,7 @@ from opsproof.probes.cloudfront import Distribution
 from opsproof.probes.elbv2 import Listener
 from opsproof.probes.tls import Served
 from opsproof.rules import certificates as rules
+from tests.unit.alarm_lines import alarms, one_alarm
 
 NOW = dt.datetime(2026, 12, 3, tzinfo=dt.timezone.utc)
 API, CDN = "api.example.test", "cdn.example.test"
@@ -31,16 +32,6 @@ def cert(domain=API, id="11111111-aaaa", status="ISSUED", days=90.0, in_use_by=(
                                                       [Validation(domain, "SUCCESS", "DNS", "")]),
         renewal_eligibility="ELIGIBLE", renewal_status=renewal_status, renewal_reason=renewal_reason, issued=NOW,
         region="us-east-1")
-
-
-def alarms(found) -> list[str]:
-    return [f.line() for f in findings.failing(found)]
-
-
-def one_alarm(found, *expected):
-    (line,) = alarms(found)
-    assert all(e in line for e in expected), line
-    return line
 
 
 # ---- ACM: issued ----------------------------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from opsproof import findings
 from opsproof.config.infrastructure import Images as RebuildImages
 from opsproof.config.security import DependencyAudit, Images, Security, Waiver
 from opsproof.probes import audits
 from opsproof.probes.images import ImageFacts, ImageFinding, ImageScan, parse_image
 from opsproof.rules import security as rules
+from tests.unit.alarm_lines import alarms, one_alarm
 
 TODAY = dt.date(2026, 11, 28)
 REQUESTS = audits.Finding("requests", "2.31.0", "GHSA-9wx4-h78v-vm56", ("CVE-2024-35195",), "unknown", "2.32.0")
@@ -28,16 +28,6 @@ def security(waivers=(), **audit) -> Security:
 def audit(*found, tool="pip-audit", live=False, age=0.5, error=None) -> audits.Audit:
     return audits.Audit("python", tool, f"report r.json ({tool}, {age} days old)", live, age, 12, list(found),
                         error=error)
-
-
-def alarms(found) -> list[str]:
-    return [f.line() for f in findings.failing(found)]
-
-
-def one_alarm(found, *expected):
-    (line,) = alarms(found)
-    assert all(e in line for e in expected), line
-    return line
 
 
 # ---- dependency audits ----------------------------------------------------------------------------------------------

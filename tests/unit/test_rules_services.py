@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from opsproof import findings
 from opsproof.config.services import Api, Ecs, LoadBalancing, Monitoring, Smoke
 from opsproof.probes import ecs
 from opsproof.probes.cloudwatch import Alarm, Transition
@@ -14,6 +13,7 @@ from opsproof.probes.elbv2 import TargetHealth
 from opsproof.probes.http import Response
 from opsproof.probes.smoke import SmokeResult
 from opsproof.rules import services as rules
+from tests.unit.alarm_lines import alarms, one_alarm
 
 ECS = Ecs(services=["backend-service", "worker-service"], settle_s=60, rollback_lookback=dt.timedelta(hours=24))
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0"
@@ -32,16 +32,6 @@ def svc(name="backend-service", status="ACTIVE", desired=2, running=2, pending=0
 
 def task_set(status="PRIMARY", stability="STEADY_STATE", desired=2, running=2):
     return ecs.TaskSet(f"ts-{status}", status, stability, "arn:td/backend:7", desired, running, 0, 100.0)
-
-
-def alarms(found) -> list[str]:
-    return [f.line() for f in findings.failing(found)]
-
-
-def one_alarm(found, *expected):
-    (line,) = alarms(found)
-    assert all(e in line for e in expected), line
-    return line
 
 
 # ---- rollout --------------------------------------------------------------------------------------------------------
