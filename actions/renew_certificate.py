@@ -25,7 +25,7 @@ import uuid
 
 from opsproof import connect
 from opsproof.errors import ConfigError
-from opsproof.probes import acm, tls
+from opsproof.probes import acm, elbv2, tls
 
 from . import StepFailed, action, param
 
@@ -123,7 +123,7 @@ def renew_certificate(ctx, domain=None, certificate_arn=None, new_certificate_ar
     def verify():
         problems, rows = [], []
         for l in old.listeners:
-            now = [x for x in acm.listeners(elb, l.load_balancer) if x.arn == l.arn]
+            now = [x for x in elbv2.listeners(elb, l.load_balancer) if x.arn == l.arn]
             serving = set(now[0].extra_certificates + (now[0].default_certificate,)) if now else set()
             rows.append({"listener": f"{l.load_balancer}:{l.port}", "serves new": s.arn in serving,
                          "still serves old": c.arn in serving})
@@ -171,10 +171,10 @@ def renew_certificate(ctx, domain=None, certificate_arn=None, new_certificate_ar
     return None
 
 
-def _listeners_using(elb, cert: acm.Certificate) -> list[acm.Listener]:
+def _listeners_using(elb, cert: acm.Certificate) -> list[elbv2.Listener]:
     found = []
     for lb in sorted({u for u in cert.in_use_by if ":loadbalancer/" in u}):
-        found += [l for l in acm.listeners(elb, lb) if l.default_certificate == cert.arn
+        found += [l for l in elbv2.listeners(elb, lb) if l.default_certificate == cert.arn
                   or cert.arn in l.extra_certificates]
     return found
 

@@ -4,13 +4,10 @@ configuration; this connects."""
 
 import pytest
 
-from opsproof.probes import acm, tls
+from opsproof import findings
+from opsproof.rules import certificates as rules
 
 pytestmark = [pytest.mark.certificates]
-
-
-def _dead(served):
-    return [s.error for s in served if s.error]
 
 
 @pytest.mark.pre_maintenance
@@ -18,14 +15,10 @@ def _dead(served):
 @pytest.mark.nightly
 def test_endpoints_serve_a_trusted_chain(env, served_endpoints, evidence):
     """Each TLS endpoint's chain verifies against the trust store (certificates.ca_file, else the system's)."""
-    store = str(env.certificates.ca_file or "the system trust store")
     evidence.table("chains", [{"endpoint": s.endpoint, "server name": s.server_name, "issuer": s.issuer,
                                "trusted": s.chain_trusted, "error": s.chain_error or s.error or ""}
                               for s in served_endpoints])
-    bad = [f"{s.endpoint} ({s.server_name}): {s.chain_error}, issuer {s.issuer}" for s in served_endpoints
-           if not s.error and not s.chain_trusted]
-    assert not (bad or _dead(served_endpoints)), "; ".join(_dead(served_endpoints) + bad) + \
-        (f" (verified against {store}: certificates.ca_file)" if bad else "")
+    findings.expect_no_alarm(rules.trusted_chain(served_endpoints, env.certificates), evidence)
 
 
 @pytest.mark.pre_maintenance
@@ -35,9 +28,7 @@ def test_endpoints_match_their_names(served_endpoints, evidence):
     """Each TLS endpoint serves a certificate whose names cover the name clients ask for (SNI)."""
     evidence.table("names", [{"endpoint": s.endpoint, "server name": s.server_name, "certificate names":
                               ", ".join(s.names), "match": s.hostname_ok} for s in served_endpoints])
-    bad = [f"{s.endpoint} asked for {s.server_name} serves a certificate for {', '.join(s.names) or s.subject}"
-           for s in served_endpoints if not s.error and not s.hostname_ok]
-    assert not (bad or _dead(served_endpoints)), "; ".join(_dead(served_endpoints) + bad)
+    findings.expect_no_alarm(rules.names_match(served_endpoints), evidence)
 
 
 @pytest.mark.pre_maintenance
@@ -45,19 +36,9 @@ def test_endpoints_match_their_names(served_endpoints, evidence):
 @pytest.mark.nightly
 def test_endpoints_refuse_old_protocols(env, served_endpoints, evidence):
     """Each TLS endpoint negotiates certificates.min_tls_version or newer and refuses anything older."""
-    floor = env.certificates.min_tls_version
     evidence.table("protocols", [{"endpoint": s.endpoint, "negotiated": s.protocol,
                                   "older protocol accepted": s.old_protocol or "none"} for s in served_endpoints])
-    bad = []
-    for s in served_endpoints:
-        if s.error:
-            continue
-        if not tls.at_least(s.protocol, floor):
-            bad.append(f"{s.endpoint} ({s.server_name}) negotiates {s.protocol}")
-        elif s.old_protocol:
-            bad.append(f"{s.endpoint} ({s.server_name}) still accepts {s.old_protocol}")
-    assert not (bad or _dead(served_endpoints)), "; ".join(_dead(served_endpoints) + bad) + \
-        (f" (certificates.min_tls_version={floor})" if bad else "")
+    findings.expect_no_alarm(rules.protocols(served_endpoints, env.certificates), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -69,20 +50,6 @@ def test_endpoints_serve_the_acm_certificate(env, served_endpoints, acm_inventor
     if not wanted:
         pytest.skip("no endpoint names an acm_certificate (certificates.endpoints)")
     everything = [c for certs in acm_inventory.values() for c in certs]
-    rows, bad = [], []
-    for ep, s in wanted:
-        candidates = acm.resolve(everything, ep.acm_certificate)
-        match = next((c for c in candidates if not s.error and tls.serial_matches(s.serial, c.serial)), None)
-        rows.append({"endpoint": s.endpoint, "acm certificate": ep.acm_certificate, "served serial": s.serial,
-                     "served not after": s.not_after, "acm": ", ".join(f"{c.label} serial {c.serial}"
-                                                                      for c in candidates) or "none",
-                     "match": match.label if match else ""})
-        if s.error:
-            bad.append(s.error)
-        elif not candidates:
-            bad.append(f"{s.endpoint}: ACM has no certificate {ep.acm_certificate}")
-        elif match is None:
-            bad.append(f"{s.endpoint} ({s.server_name}) serves serial {s.serial} (not after {s.not_after:%Y-%m-%d}), "
-                       f"not ACM's {', '.join(c.label for c in candidates)}")
-    evidence.table("served vs ACM", rows)
-    assert not bad, "; ".join(bad)
+    evidence.table("ACM serials", [{"certificate": c.label, "serial": c.serial, "not after": c.not_after}
+                                   for c in everything])
+    findings.expect_no_alarm(rules.serves_acm_certificate(wanted, everything), evidence)

@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from opsproof.probes import ecs as probe
+from opsproof.probes import ecs
+from opsproof.probes import images as probe
 from opsproof.probes.images import scan_finished
 
 pytestmark = [pytest.mark.infrastructure]
@@ -16,7 +17,7 @@ def deployed_images(env, aws):
     cfg = env.services.ecs
     if cfg is None or not cfg.services:
         pytest.skip(f"{env.file} has no [services.ecs] services: no deployed images to look at")
-    by_image = probe.deployed_images(aws("ecs", "infrastructure"), cfg.cluster, [s.name for s in cfg.services])
+    by_image = ecs.deployed_images(aws("ecs", "infrastructure"), cfg.cluster, [s.name for s in cfg.services])
     images = env.infrastructure.images
     now = dt.datetime.now(dt.timezone.utc)
     return [probe.image_facts(lambda region: aws("ecr", "infrastructure", region), probe.parse_image(image), services,

@@ -7,9 +7,10 @@ wrong after that fails, naming the service.
 
 import pytest
 
-from opsproof.config.window import format_duration
+from opsproof import findings
 from opsproof.eventually import eventually
 from opsproof.probes import ecs as probe
+from opsproof.rules import services as rules
 
 pytestmark = [pytest.mark.services]
 
@@ -21,10 +22,18 @@ def ecs_cfg(env):
     return env.services.ecs
 
 
-def _look(aws, cfg, ok, with_images=False):
+def _look(aws, cfg, ok=None, with_images=False):
+    """The services, looked at again (up to settle_s) until ``ok`` holds for each; once when ``ok`` is None."""
     names = [s.name for s in cfg.services]
-    return eventually(lambda: probe.services(aws("ecs", "services"), cfg.cluster, names, cfg.rollback_lookback, with_images),
-                      ok=lambda found: all(ok(s) for s in found), timeout_s=cfg.settle_s, every_s=cfg.settle_every_s)
+    look = lambda: probe.services(aws("ecs", "services"), cfg.cluster, names, cfg.rollback_lookback, with_images)
+    if ok is None:
+        return look()
+    return eventually(look, ok=lambda found: all(ok(s) for s in found), timeout_s=cfg.settle_s,
+                      every_s=cfg.settle_every_s)
+
+
+def _waited(evidence, out):
+    evidence.value("waited", f"{out.waited_s:g}s over {out.attempts} look(s)")
 
 
 def _deployments(found):
@@ -46,40 +55,29 @@ def test_ecs_services_finished_rollout(aws, ecs_cfg, evidence):
     out = _look(aws, ecs_cfg, lambda s: s.rollout_finished)
     evidence.table("services", [s.summary() for s in out.value])
     evidence.table("deployments", _deployments(out.value))
-    evidence.value("waited", f"{out.waited_s:g}s over {out.attempts} look(s)")
-    bad = [s for s in out.value if not s.rollout_finished]
-    assert not bad, (
-        f"rollout not finished after {ecs_cfg.settle_s:g}s (services.ecs.settle_s): "
-        + "; ".join(f"{s.name} {s.status if s.status != 'ACTIVE' else ''}{s.rollout_summary}"
-                    + (f" ({s.primary.reason})" if s.primary and s.primary.reason else "") for s in bad))
+    _waited(evidence, out)
+    findings.expect_no_alarm(rules.rollout(out.value, ecs_cfg), evidence)
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_ecs_services_not_rolled_back(aws, ecs_cfg, evidence):
     """No deployment failed and no circuit breaker rolled a service back (within services.ecs.rollback_lookback)."""
-    found = probe.services(aws("ecs", "services"), ecs_cfg.cluster, [s.name for s in ecs_cfg.services],
-                           ecs_cfg.rollback_lookback, with_images=False)
+    found = _look(aws, ecs_cfg)
     evidence.table("deployments", _deployments(found))
     evidence.table("rollback events", [{"service": s.name, "at": e.at, "message": e.message}
                                        for s in found for e in s.rollbacks])
-    bad = [s for s in found if s.failed_deployments or s.rollbacks]
-    assert not bad, "; ".join(
-        f"{s.name}: " + ", ".join([f"deployment {d.id} {d.rollout_state} ({d.reason})" for d in s.failed_deployments]
-                                  + [f"{e.message} at {e.at}" for e in s.rollbacks[:2]])
-        for s in bad) + f" (services.ecs.rollback_lookback={format_duration(ecs_cfg.rollback_lookback)})"
+    findings.expect_no_alarm(rules.not_rolled_back(found, ecs_cfg), evidence)
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_ecs_services_run_desired_count(aws, ecs_cfg, evidence):
     """Each service's running count equals its desired count."""
-    out = _look(aws, ecs_cfg, lambda s: s.status == "ACTIVE" and s.running >= s.desired and s.pending == 0)
+    out = _look(aws, ecs_cfg, rules.steady)
     evidence.table("services", [s.summary() for s in out.value])
-    bad = [s for s in out.value if not (s.status == "ACTIVE" and s.running >= s.desired and s.pending == 0)]
-    assert not bad, (f"after {ecs_cfg.settle_s:g}s (services.ecs.settle_s): " + "; ".join(
-        f"{s.name} {s.status}" if s.status != "ACTIVE" else
-        f"{s.name} runs {s.running} of {s.desired} desired ({s.pending} pending)" for s in bad))
+    _waited(evidence, out)
+    findings.expect_no_alarm(rules.desired_count(out.value, ecs_cfg), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -87,36 +85,22 @@ def test_ecs_services_run_desired_count(aws, ecs_cfg, evidence):
 def test_ecs_services_run_their_minimum(aws, ecs_cfg, evidence):
     """Each service runs at least its minimum (services.ecs.services min_running, else its Application Auto Scaling
     MinCapacity, else 1): a service scaled to 0 runs all it is asked to, and serves nothing."""
-    names = [s.name for s in ecs_cfg.services]
     configured = {s.name: s.min_running for s in ecs_cfg.services}
-    scaling = probe.scaling_minimums(aws("application-autoscaling", "services"), ecs_cfg.cluster, names)
-    out = _look(aws, ecs_cfg, lambda s: s.running >= probe.minimums([s], configured, scaling)[0].minimum)
+    scaling = probe.scaling_minimums(aws("application-autoscaling", "services"), ecs_cfg.cluster, list(configured))
+    out = _look(aws, ecs_cfg, lambda s: probe.minimums([s], configured, scaling)[0].ok)
     judged = probe.minimums(out.value, configured, scaling)
     evidence.table("services", [m.row() for m in judged])
-    evidence.value("waited", f"{out.waited_s:g}s over {out.attempts} look(s)")
-    bad = [m for m in judged if not m.ok]
-    assert not bad, (f"after {ecs_cfg.settle_s:g}s (services.ecs.settle_s): " + "; ".join(
-        f"{m.service} runs {m.running} (desired {m.desired}), below its minimum {m.minimum} ({m.source})"
-        for m in bad) + " (services.ecs.services min_running)")
+    _waited(evidence, out)
+    findings.expect_no_alarm(rules.minimums(judged), evidence)
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_ecs_services_run_expected_image(aws, ecs_cfg, evidence):
     """After a deploy every service runs the expected image tag (services.ecs.expected_tag or its own image)."""
-    wanted = {s.name: s.image or ecs_cfg.expected_tag for s in ecs_cfg.services}
-    if not any(wanted.values()):
+    if not (ecs_cfg.expected_tag or any(s.image for s in ecs_cfg.services)):
         pytest.skip("neither services.ecs.expected_tag nor a service's image is set")
-    found = probe.services(aws("ecs", "services"), ecs_cfg.cluster, list(wanted), with_images=True)
-    rows, bad = [], []
-    for s in found:
-        expected = wanted[s.name]
-        refs = [probe.parse_image(i) for i in s.images]
-        wrong = [r for r in refs if expected and not probe.image_matches(r, expected)]
-        rows.append({"service": s.name, "expected": expected or "(not checked)",
-                     "running": ", ".join(r.short for r in refs) or "(none)",
-                     "task definition": s.task_definition.rsplit("/", 1)[-1]})
-        if expected and (wrong or not refs):
-            bad.append(f"{s.name} runs {', '.join(r.short for r in refs) or 'no image'}, expected {expected}")
-    evidence.table("images", rows)
-    assert not bad, "; ".join(bad) + " (services.ecs.expected_tag / services.ecs.services image)"
+    found = _look(aws, ecs_cfg, with_images=True)
+    evidence.table("images", [{"service": s.name, "images": ", ".join(s.images) or "(none)",
+                               "task definition": s.task_definition.rsplit("/", 1)[-1]} for s in found])
+    findings.expect_no_alarm(rules.expected_images(found, ecs_cfg), evidence)

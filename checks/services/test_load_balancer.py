@@ -2,8 +2,10 @@
 
 import pytest
 
+from opsproof import findings
 from opsproof.eventually import eventually
 from opsproof.probes import elbv2
+from opsproof.rules import services as rules
 
 pytestmark = [pytest.mark.services]
 
@@ -21,8 +23,6 @@ def test_load_balancer_targets_healthy(env, aws, evidence):
     look = eventually(lambda: [t for name in cfg.target_groups for t in elbv2.target_health(elb, name)],
                       ok=lambda ts: not any(t.settling for t in ts), timeout_s=cfg.settle_s,
                       every_s=cfg.settle_every_s)
-    found = look.value
-    evidence.table("targets", found)
+    evidence.table("targets", look.value)
     evidence.value("waited for draining/initial targets", look.waited_s, "s")
-    problems = elbv2.target_problems(found, cfg.target_groups, cfg.min_targets, look.waited_s, cfg.settle_s)
-    assert not problems, "; ".join(problems)
+    findings.expect_no_alarm(rules.targets(look.value, cfg, look.waited_s), evidence)

@@ -7,7 +7,9 @@ recorded as the metric smoke.<name>.p95_ms for the before/after comparison.
 
 import pytest
 
+from opsproof import findings
 from opsproof.probes import http, smoke
+from opsproof.rules import services as rules
 
 pytestmark = [pytest.mark.services]
 
@@ -19,10 +21,7 @@ def test_api_health_answers_within_budget(env, api, evidence):
     url = str(api.base_url).rstrip("/") + api.health_path
     r = http.get(url, timeout=max(api.health_budget_s * 3, env.timeouts.connect_s))
     evidence.table("health", [r])
-    assert r.status == 200, f"{url} answered {r.status}: {r.body[:120]}"
-    assert r.elapsed_s <= api.health_budget_s, (
-        f"{url} took {r.elapsed_s:.2f}s, over its budget of {api.health_budget_s:g}s (services.api.health_budget_s)"
-    )
+    findings.expect_no_alarm(rules.health(r, api), evidence)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +37,7 @@ def test_smoke_requests_answer_as_expected(env, smoke_results, evidence):
     """Run smoke tests: every configured request answers its expected status and body fragment (retried while
     the services settle, up to services.smoke.eventually_s)."""
     evidence.table("smoke tests", [r.row() for r in smoke_results])
-    bad = [r for r in smoke_results if not r.ok]
-    assert not bad, (f"{len(bad)} of {len(smoke_results)} smoke test(s) failed after "
-                     f"{env.services.smoke.eventually_s:g}s of retries (services.smoke.eventually_s): "
-                     + "; ".join(f"{r.name} ({r.method} {r.url}) {r.problem}" for r in bad))
+    findings.expect_no_alarm(rules.smoke_answers(smoke_results, env.services.smoke), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -52,10 +48,4 @@ def test_smoke_p95_latency_within_budget(env, smoke_results, evidence):
     evidence.json("metrics", metrics)
     evidence.table("latency", [{"request": r.name, "p95_ms": r.p95_ms, "max_ms": r.max_ms, "budget_ms": r.budget_ms,
                                 "samples": len(r.samples_ms)} for r in smoke_results])
-    slow = [r for r in smoke_results if r.p95_ms is not None and not r.within_budget]
-    unmeasured = [r for r in smoke_results if r.p95_ms is None]
-    problems = [f"{r.name} ({r.method} {r.url}) p95 {'at least ' if r.stopped_early else ''}{r.p95_ms:g} ms "
-                f"over its budget of {r.budget_ms:g} ms" for r in slow]
-    problems += [f"{r.name} not measured: {r.problem}" for r in unmeasured]
-    assert not problems, ("; ".join(problems) + f" (services.smoke.requests budget_s; p95 over "
-                                                f"{env.services.smoke.samples} requests)")
+    findings.expect_no_alarm(rules.smoke_latency(smoke_results, env.services.smoke), evidence)

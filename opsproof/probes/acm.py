@@ -1,10 +1,9 @@
-"""ACM certificates, and where the load balancers and CloudFront use them (describe calls only).
+"""ACM certificates (describe calls only); where the load balancers and CloudFront use them is read by
+opsproof/probes/elbv2.py and cloudfront.py.
 
     >>> certs = certificates(aws("acm"))                       # every certificate, described
     >>> [c.label for c in resolve(certs, "api.aifilmstudio.test")]
     ['api.aifilmstudio.test (certificate/5c1f…)']
-    >>> [l.default_certificate for l in listeners(aws("elbv2"), "prod-alb") if l.protocol == "HTTPS"]
-    ['arn:aws:acm:us-east-1:123456789012:certificate/5c1f…']
 
 Prowler judges only expiry and only certificates in use; InSpec has no ACM resource. Here a certificate has its
 status, its domain validation, its renewal, its use, and its serial (to compare with what is actually served).
@@ -125,106 +124,3 @@ def refers_to(cert_arn: str, ref: str, certs: list[Certificate]) -> bool:
 
 def _newest(c: Certificate):
     return c.not_after or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-
-
-# ---- load balancers ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Listener:
-    arn: str
-    load_balancer: str
-    port: int
-    protocol: str
-    ssl_policy: str | None
-    policy_protocols: tuple[str, ...]
-    default_certificate: str | None
-    extra_certificates: tuple[str, ...]
-
-
-def load_balancer_arn(elb, name_or_arn: str) -> str | None:
-    if name_or_arn.startswith("arn:"):
-        return name_or_arn
-    try:
-        found = aws_call(f"elbv2 describe-load-balancers {name_or_arn}", elb.describe_load_balancers,
-                         Names=[name_or_arn])["LoadBalancers"]
-    except elb.exceptions.LoadBalancerNotFoundException:
-        return None
-    return found[0]["LoadBalancerArn"] if found else None
-
-
-def listeners(elb, name_or_arn: str) -> list[Listener]:
-    """The load balancer's listeners with their certificates (default and SNI) and SSL policy protocols; [] when
-    there is no such load balancer."""
-    lb_arn = load_balancer_arn(elb, name_or_arn)
-    if lb_arn is None:
-        return []
-    name = lb_arn.split("/")[-2] if "/app/" in lb_arn or "/net/" in lb_arn else name_or_arn
-    found = aws_call(f"elbv2 describe-listeners {name}", _all, elb, "describe_listeners", "Listeners",
-                     LoadBalancerArn=lb_arn)
-    policies = {}
-    out = []
-    for l in found:
-        default = (l.get("Certificates") or [{}])[0].get("CertificateArn")
-        extra: tuple[str, ...] = ()
-        policy = l.get("SslPolicy")
-        if l.get("Protocol") in ("HTTPS", "TLS"):
-            certs = aws_call(f"elbv2 describe-listener-certificates {l['ListenerArn']}", _all, elb,
-                             "describe_listener_certificates", "Certificates", ListenerArn=l["ListenerArn"])
-            extra = tuple(c["CertificateArn"] for c in certs if not c.get("IsDefault")
-                          and c["CertificateArn"] != default)
-            if policy and policy not in policies:
-                policies[policy] = ssl_policy_protocols(elb, policy)
-        out.append(Listener(l["ListenerArn"], name, int(l.get("Port", 0)), l.get("Protocol", ""), policy,
-                            policies.get(policy, ()), default, extra))
-    return out
-
-
-def _all(client, operation: str, key: str, **kwargs) -> list:
-    """Every page's items (ELBv2 pages by Marker, up to 400 a page)."""
-    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
-
-
-def ssl_policy_protocols(elb, policy: str) -> tuple[str, ...]:
-    """The protocols an ELB SSL policy enables, as AWS describes it (e.g. ('TLSv1.2', 'TLSv1.3'))."""
-    try:
-        found = aws_call(f"elbv2 describe-ssl-policies {policy}", elb.describe_ssl_policies,
-                         Names=[policy])["SslPolicies"]
-    except elb.exceptions.SSLPolicyNotFoundException:
-        return ()
-    return tuple(sorted(found[0].get("SslProtocols", []))) if found else ()
-
-
-# ---- CloudFront ----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Distribution:
-    id: str
-    aliases: tuple[str, ...]
-    acm_certificate: str | None
-    default_certificate: bool
-    minimum_protocol: str
-    ssl_support: str | None
-    source: str | None
-
-
-def distribution(cf, id: str | None = None, alias: str | None = None) -> Distribution | None:
-    """A distribution by id, or the one serving an alias; None when there is none."""
-    if id is None:
-        pages = aws_call("cloudfront list-distributions", lambda: list(
-            cf.get_paginator("list_distributions").paginate()))
-        for page in pages:
-            for d in page.get("DistributionList", {}).get("Items", []) or []:
-                if alias in (d.get("Aliases", {}).get("Items") or []):
-                    id = d["Id"]
-                    break
-        if id is None:
-            return None
-    try:
-        d = aws_call(f"cloudfront get-distribution {id}", cf.get_distribution, Id=id)["Distribution"]
-    except cf.exceptions.NoSuchDistribution:
-        return None
-    cfg = d["DistributionConfig"]
-    vc = cfg.get("ViewerCertificate", {})
-    return Distribution(id=d["Id"], aliases=tuple(cfg.get("Aliases", {}).get("Items") or []),
-                        acm_certificate=vc.get("ACMCertificateArn"),
-                        default_certificate=bool(vc.get("CloudFrontDefaultCertificate")),
-                        minimum_protocol=vc.get("MinimumProtocolVersion", ""), ssl_support=vc.get("SSLSupportMethod"),
-                        source=vc.get("CertificateSource"))

@@ -5,7 +5,8 @@
     'report .sandbox/audit/pip-audit.json (pip-audit, 0.1 days old)'
     >>> [f.id for f in a.findings]
     ['GHSA-h5c8-rqwp-cp95']
-    >>> failing, waived, expired = judge(a.findings, "high", "high", env.security.waivers, today)
+
+(opsproof/rules/security.py's dependencies judges them: severity floor, waivers, the report's age.)
 
 Where the vulnerability databases are out of reach (this machine, many CI runners), the check reads the JSON a CI
 job left and says so, with the report's age; a report older than its maximum age is not trusted. The formats are
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config.security import DependencyAudit, Waiver, severity_rank
+from ..config.security import DependencyAudit
 
 
 @dataclass(frozen=True)
@@ -176,34 +177,3 @@ def _npm6(advisories: dict) -> list[Finding]:
                            aliases, (a.get("severity") or "").lower(), a.get("patched_versions", ""),
                            a.get("title", "")[:200]))
     return out
-
-
-# ---- judging ---------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Judged:
-    finding: Finding
-    severity: str
-    """The severity judged: the finding's, or the configured one for findings without one (marked '?')."""
-    waiver: Waiver | None = None
-
-
-def judge(findings: list[Finding], min_severity: str, unknown_severity: str, waivers: list[Waiver],
-          today: dt.date) -> tuple[list[Judged], list[Judged], list[Judged]]:
-    """(failing, waived, expired-waiver) findings at or above min_severity; a waiver matches any of a finding's
-    ids (and its package when it names one)."""
-    failing, waived, expired = [], [], []
-    floor = severity_rank(min_severity)
-    for f in findings:
-        sev = f.severity if severity_rank(f.severity) >= 0 else f"{unknown_severity}?"
-        if severity_rank(sev.rstrip("?")) < floor:
-            continue
-        w = next((w for w in waivers if w.id in f.ids and (w.package is None or w.package.lower() ==
-                                                          f.package.lower())), None)
-        j = Judged(f, sev, w)
-        if w is None:
-            failing.append(j)
-        elif w.active(today):
-            waived.append(j)
-        else:
-            expired.append(j)
-    return failing, waived, expired

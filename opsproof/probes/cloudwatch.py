@@ -1,4 +1,8 @@
-"""Probes of CloudWatch metric history: many metrics over a long period in few calls (GetMetricData only).
+"""CloudWatch: metric history, many metrics over a long period in few calls (GetMetricData), and alarms with their
+state and history (DescribeAlarms, DescribeAlarmHistory). Read-only.
+
+    >>> [(a.name, a.state) for a in alarms(cw, ["backend-5xx"], [])[0]]
+    [('backend-5xx', 'OK')]
 
     >>> got = fetch(cw, env.capacity.metrics, start, end, period_s=3600)
     >>> got.series["rds-cpu"].values[:3], got.calls
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..connect import aws_call
+from .timestamps import iso
 
 MAX_QUERIES = 500
 MAX_DATAPOINTS = 100_800
@@ -171,3 +176,108 @@ def statistics_calls_needed(metrics: int, days: float, period_s: int) -> int:
     360
     """
     return metrics * math.ceil(days * 86400 / period_s / 1440)
+
+
+# ---- alarms ----------------------------------------------------------------------------------------------------------
+ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
+"""DescribeAlarms and DescribeAlarmHistory return composite alarms only when AlarmTypes asks for them."""
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    state: str
+    """OK, ALARM or INSUFFICIENT_DATA."""
+    reason: str
+    updated_at: str
+    kind: str = "metric"
+    """metric or composite (a composite alarm's state is its AlarmRule over other alarms)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    alarm: str
+    at: str
+    old: str
+    new: str
+    summary: str
+
+
+def alarms(cw, names: list[str], prefixes: list[str]) -> tuple[list[Alarm], list[str]]:
+    """The named alarms and those under the prefixes (metric and composite); returns (alarms, names not found)."""
+    found: dict[str, Alarm] = {}
+
+    def collect(**kwargs):
+        token = None
+        while True:
+            resp = aws_call("cloudwatch describe-alarms", cw.describe_alarms,
+                            AlarmTypes=ALARM_TYPES, **kwargs,  # omitted, AWS lists metric alarms only
+                            **({"NextToken": token} if token else {}))
+            for kind, key in (("metric", "MetricAlarms"), ("composite", "CompositeAlarms")):
+                for a in resp.get(key, []):
+                    found[a["AlarmName"]] = Alarm(a["AlarmName"], a.get("StateValue", "?"), a.get("StateReason", ""),
+                                                  iso(a.get("StateUpdatedTimestamp")), kind)
+            token = resp.get("NextToken")
+            if not token:
+                break
+
+    for i in range(0, len(names), 100):
+        collect(AlarmNames=names[i:i + 100])
+    for p in prefixes:
+        collect(AlarmNamePrefix=p)
+    return sorted(found.values(), key=lambda a: a.name), [n for n in names if n not in found]
+
+
+def transitions(cw, names: list[str], since: dt.datetime, until: dt.datetime | None = None) -> list[Transition]:
+    """State changes of these alarms since a moment (DescribeAlarmHistory, StateUpdate items), oldest first."""
+    until = until or dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+    out = []
+    for n in names:
+        token = None
+        while True:
+            resp = aws_call(f"cloudwatch describe-alarm-history {n}", cw.describe_alarm_history, AlarmName=n,
+                            HistoryItemType="StateUpdate", StartDate=since, EndDate=until, MaxRecords=100,
+                            AlarmTypes=ALARM_TYPES,  # omitted, AWS answers metric alarms' history only
+                            ScanBy="TimestampAscending",
+                            **({"NextToken": token} if token else {}))
+            for item in resp.get("AlarmHistoryItems", []):
+                try:
+                    data = json.loads(item.get("HistoryData") or "{}")
+                except ValueError:
+                    data = {}
+                out.append(Transition(n, iso(item.get("Timestamp"), "milliseconds"),
+                                      data.get("oldState", {}).get("stateValue", "?"),
+                                      data.get("newState", {}).get("stateValue", "?"),
+                                      item.get("HistorySummary", "")))
+            token = resp.get("NextToken")
+            if not token:
+                break
+    return sorted(out, key=lambda t: t.at)  # stable: equal times keep the service's (ascending) order
+
+
+@dataclass
+class Watch:
+    """What watching the alarms saw: their last states, every transition since it started, and how long."""
+
+    alarms: list[Alarm]
+    history: list[Transition]
+    polls: int
+    watched_s: float
+
+
+def watch(cw, names: list[str], since: dt.datetime, duration_s: float, every_s: float, stop) -> Watch:
+    """Poll the alarms every ``every_s`` for ``duration_s``, stopping at once when ``stop(alarms, history)`` is
+    true (a transition into ALARM need not wait out the runbook's 30 minutes)."""
+    deadline = time.monotonic() + duration_s
+    found, history, polls = [], [], 0
+    while (remaining := deadline - time.monotonic()) > 0:
+        time.sleep(min(every_s, remaining))
+        polls += 1
+        found, _ = alarms(cw, names, [])
+        history = transitions(cw, names, since)
+        if stop(found, history):
+            break
+    if not polls:
+        found, _ = alarms(cw, names, [])
+    history = transitions(cw, names, since)  # a transition in the last poll's wake is seen too
+    return Watch(found, history, polls, (dt.datetime.now(dt.timezone.utc) - since).total_seconds())

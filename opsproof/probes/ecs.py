@@ -1,5 +1,5 @@
-"""ECS services and their container images (ECR): deployments, counts, images, rollbacks, image age, base and scan.
-Read-only: Describe*/List*/BatchGetImage only.
+"""ECS services: deployments, task sets, counts, the images their task definitions name, rollbacks, and the
+Application Auto Scaling minimum. Read-only: Describe* only. What ECR knows of those images is in images.py.
 
     >>> svc = services(ecs, "prod-cluster", ["backend-service"])[0]
     >>> svc.running, svc.desired, svc.rollout_state, svc.images
@@ -7,15 +7,13 @@ Read-only: Describe*/List*/BatchGetImage only.
 """
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 
 from ..connect import aws_call
-from ..errors import TargetUnreachable
+from .timestamps import aware, iso
 
 ROLLBACK_WORDS = re.compile(r"rolling back|rolled back|circuit breaker", re.I)
-ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 
 
 @dataclass(frozen=True)
@@ -129,18 +127,6 @@ class ServiceState:
                 "task_definition": self.task_definition.rsplit("/", 1)[-1], "images": ", ".join(self.images)}
 
 
-def _iso(v) -> str:
-    if isinstance(v, dt.datetime):
-        return v.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    return str(v or "")
-
-
-def _when(v) -> dt.datetime | None:
-    if isinstance(v, dt.datetime):
-        return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
-    return None
-
-
 DESCRIBE_SERVICES_MAX = 10
 """DescribeServices takes at most 10 services a call; AWS refuses more (InvalidParameterException)."""
 
@@ -173,14 +159,14 @@ def services(ecs, cluster: str, names: list[str], rollback_lookback: dt.timedelt
         deployments = [Deployment(d.get("id", ""), d.get("status", ""), d.get("taskDefinition", ""),
                                   d.get("desiredCount", 0), d.get("runningCount", 0), d.get("pendingCount", 0),
                                   d.get("failedTasks", 0), d.get("rolloutState", "UNKNOWN"),
-                                  d.get("rolloutStateReason", ""), _iso(d.get("createdAt")))
+                                  d.get("rolloutStateReason", ""), iso(d.get("createdAt")))
                        for d in s.get("deployments", [])]
         rollbacks = []
         for e in s.get("events", []):
-            at = _when(e.get("createdAt"))
+            at = aware(e.get("createdAt"))
             if ROLLBACK_WORDS.search(e.get("message", "")) and (
                     rollback_lookback is None or at is None or at >= now - rollback_lookback):
-                rollbacks.append(Event(_iso(e.get("createdAt")), e.get("message", "")))
+                rollbacks.append(Event(iso(e.get("createdAt")), e.get("message", "")))
         td = s.get("taskDefinition", "")
         images = []
         if with_images and td:
@@ -265,139 +251,3 @@ def minimums(found: list[ServiceState], configured: dict[str, int | None],
             minimum, source = DEFAULT_MINIMUM, "default (no scalable target)"
         out.append(Minimum(s.name, s.status, s.desired, s.running, minimum, source))
     return out
-
-
-# ---- images ----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ImageRef:
-    image: str
-    registry: str
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def ecr_region(self) -> str | None:
-        m = ECR_HOST.match(self.registry)
-        return m.group(2) if m else None
-
-    @property
-    def short(self) -> str:
-        return f"{self.repository}:{self.tag}" if self.tag else f"{self.repository}@{self.digest}"
-
-
-def parse_image(image: str) -> ImageRef:
-    """'123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0' → registry, repository 'backend', tag.
-
-    >>> parse_image("python:3.11-slim").short
-    'python:3.11-slim'
-    """
-    rest, digest = (image.split("@", 1) + [None])[:2] if "@" in image else (image, None)
-    first = rest.split("/", 1)[0]
-    if "/" in rest and ("." in first or ":" in first or first == "localhost"):
-        registry, path = rest.split("/", 1)
-    else:
-        registry, path = "docker.io", rest
-    repo, tag = path, None
-    if ":" in path.rsplit("/", 1)[-1]:
-        repo, tag = path.rsplit(":", 1)
-    return ImageRef(image, registry, repo, tag, digest)
-
-
-def image_matches(ref: ImageRef, expected: str) -> bool:
-    """'backend:v1.2.0' matches any registry's backend:v1.2.0; a bare 'v1.2.0' matches the tag only."""
-    if ":" not in expected and "/" not in expected:
-        return ref.tag == expected
-    want = parse_image(expected)
-    return want.tag == ref.tag and (ref.repository == want.repository
-                                    or ref.repository.endswith("/" + want.repository))
-
-
-@dataclass
-class ImageFacts:
-    image: str
-    services: list[str]
-    pushed_at: str | None = None
-    created_at: str | None = None
-    """Build time: the manifest's annotation, else the push time."""
-    age_days: float | None = None
-    base: str | None = None
-    scan_status: str | None = None
-    findings: dict = field(default_factory=dict)
-    problem: str | None = None
-    """Why the facts could not be read (not in ECR, no such tag)."""
-
-
-def image_facts(ecr_client, ref: ImageRef, services_: list[str], created_annotation: str, base_annotation: str,
-                now: dt.datetime | None = None) -> ImageFacts:
-    """ECR's view of one image: push time, manifest annotations (build time, base image), scan status and
-    severity counts. ``ecr_client(region)`` gives a client for the image's registry region."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    facts = ImageFacts(ref.image, services_)
-    region = ref.ecr_region
-    if region is None:
-        facts.problem = f"not an ECR image ({ref.registry}): its build and scan cannot be read"
-        return facts
-    ecr = ecr_client(region)
-    image_id = {"imageTag": ref.tag} if ref.tag else {"imageDigest": ref.digest}
-    try:
-        detail = aws_call(f"ecr describe-images {ref.short}", ecr.describe_images, repositoryName=ref.repository,
-                          imageIds=[image_id])["imageDetails"][0]
-    except TargetUnreachable:
-        raise
-    except Exception as e:  # ImageNotFoundException, RepositoryNotFoundException
-        facts.problem = f"not found in ECR ({_code(e)})"
-        return facts
-    pushed = _when(detail.get("imagePushedAt"))
-    facts.pushed_at = _iso(pushed)
-    got = aws_call(f"ecr batch-get-image {ref.short}", ecr.batch_get_image, repositoryName=ref.repository,
-                   imageIds=[image_id], acceptedMediaTypes=[
-                       "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
-                       "application/vnd.docker.distribution.manifest.v2+json",
-                       "application/vnd.docker.distribution.manifest.list.v2+json"])
-    annotations = {}
-    if got.get("images"):
-        try:
-            annotations = json.loads(got["images"][0].get("imageManifest") or "{}").get("annotations") or {}
-        except ValueError:
-            annotations = {}
-    created = _parse_time(annotations.get(created_annotation)) or pushed
-    facts.created_at = _iso(created) if created else None
-    facts.age_days = round((now - created).total_seconds() / 86400, 1) if created else None
-    facts.base = annotations.get(base_annotation)
-    try:
-        scan = aws_call(f"ecr describe-image-scan-findings {ref.short}", ecr.describe_image_scan_findings,
-                        repositoryName=ref.repository, imageId=image_id)
-        facts.scan_status = scan.get("imageScanStatus", {}).get("status")
-        facts.findings = scan.get("imageScanFindings", {}).get("findingSeverityCounts", {}) or {}
-    except TargetUnreachable:
-        raise
-    except Exception as e:
-        if _code(e) != "ScanNotFoundException":
-            raise
-        facts.scan_status = "NOT_SCANNED"
-    return facts
-
-
-def _parse_time(v) -> dt.datetime | None:
-    if not v:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
-
-
-def _code(e: Exception) -> str:
-    return getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
-
-
-def same_image(actual: str | None, expected: str) -> bool:
-    """Base image names compare without a default registry: 'docker.io/library/python:3.11.8-slim' is
-    'python:3.11.8-slim'."""
-    def norm(v: str) -> str:
-        v = v.removeprefix("docker.io/").removeprefix("index.docker.io/").removeprefix("library/")
-        return v.split("@", 1)[0]
-
-    return actual is not None and norm(actual) == norm(expected)

@@ -20,7 +20,7 @@ def test_rds_instance_is_available(healthy, broken):
 def test_served_certificates_are_not_expiring(healthy, broken, sandbox):
     healthy.assert_passed("test_served_certificates_are_not_expiring")
     days = [row["days_left"] for e in healthy.evidence("test_served_certificates_are_not_expiring")
-            if e["kind"] == "table" for row in e["payload"]]
+            if e["title"] == "served certificates" for row in e["payload"]]
     assert days and days[0] > 300
     run = broken("expired-certificate", "checks/certificates/test_endpoints.py")
     run.assert_failed("test_served_certificates_are_not_expiring", f"127.0.0.1:{sandbox.ports.tls}", "api.aifilmstudio.test",

@@ -20,7 +20,7 @@ def test_smoke_requests_answer_as_expected(healthy, broken, sandbox):
                             f"http://127.0.0.1:{sandbox.ports.http}/api/projects", "answered 500, expected 200",
                             "services.smoke.eventually_s")
     assert "health (GET" in msg and "answered 503" in msg
-    rows = [r for e in run.evidence("test_smoke_requests_answer_as_expected") if e["kind"] == "table"
+    rows = [r for e in run.evidence("test_smoke_requests_answer_as_expected") if e["title"] == "smoke tests"
             for r in e["payload"]]
     assert {r["request"]: r["attempts"] for r in rows}["projects"] > 1  # retried while "settling"
 
@@ -52,7 +52,7 @@ def test_ecs_services_finished_rollout_other_controllers(healthy, broken):
     assert {r["service"]: r["controller"] for r in rows if r["controller"] != "ECS"} == {
         "backend-canary": "CODE_DEPLOY", "render-service": "EXTERNAL"}  # and the healthy run passed
     run = broken("codedeploy-replacement-stabilizing", ECS)
-    msg = run.assert_failed("test_ecs_services_finished_rollout", "backend-canary CODE_DEPLOY: 2 task set(s)",
+    msg = run.assert_failed("test_ecs_services_finished_rollout", "backend-canary: CODE_DEPLOY: 2 task set(s)",
                             "PRIMARY STEADY_STATE (2 of 2 running)", "ACTIVE task set STABILIZING (0 of 2 running)",
                             "services.ecs.settle_s")
     assert "render-service" not in msg and "backend-service" not in msg
@@ -61,10 +61,10 @@ def test_ecs_services_finished_rollout_other_controllers(healthy, broken):
 
 def test_ecs_services_external_controller_stabilizing(broken):
     run = broken("external-task-set-stabilizing", ECS)
-    msg = run.assert_failed("test_ecs_services_finished_rollout", "render-service EXTERNAL: 1 task set(s), PRIMARY "
+    msg = run.assert_failed("test_ecs_services_finished_rollout", "render-service: EXTERNAL: 1 task set(s), PRIMARY "
                             "STABILIZING (1 of 2 running)")
     assert "backend-canary" not in msg
-    run.assert_failed("test_ecs_services_run_desired_count", "render-service runs 1 of 2 desired")
+    run.assert_failed("test_ecs_services_run_desired_count", "render-service: runs 1 of 2 desired")
 
 
 def test_ecs_services_not_rolled_back(healthy, broken):
@@ -78,20 +78,20 @@ def test_ecs_services_not_rolled_back(healthy, broken):
 def test_ecs_services_run_desired_count(healthy, broken):
     healthy.assert_passed("test_ecs_services_run_desired_count")
     run = broken("service-degraded", ECS)
-    msg = run.assert_failed("test_ecs_services_run_desired_count", "backend-service runs 1 of 2 desired")
+    msg = run.assert_failed("test_ecs_services_run_desired_count", "backend-service: runs 1 of 2 desired")
     assert "worker-service" not in msg
 
 
 def test_ecs_services_run_their_minimum(healthy, broken):
     healthy.assert_passed("test_ecs_services_run_their_minimum")
-    rows = [r for e in healthy.evidence("test_ecs_services_run_their_minimum") if e["kind"] == "table"
+    rows = [r for e in healthy.evidence("test_ecs_services_run_their_minimum") if e["title"] == "services"
             for r in e["payload"]]
     assert {r["service"]: (r["minimum"], r["minimum from"]) for r in rows} == {
         "backend-service": (2, "autoscaling MinCapacity"), "worker-service": (1, "autoscaling MinCapacity"),
         "backend-canary": (1, "default (no scalable target)"), "render-service": (1, "default (no scalable target)")}
     run = broken("service-scaled-to-zero", ECS)
-    msg = run.assert_failed("test_ecs_services_run_their_minimum", "worker-service runs 0 (desired 0)",
-                            "below its minimum 1 (autoscaling MinCapacity)", "services.ecs.services min_running")
+    msg = run.assert_failed("test_ecs_services_run_their_minimum", "worker-service: runs 0 (desired 0)",
+                            "below its minimum 1 (autoscaling MinCapacity)", "services.ecs.services.min_running")
     assert "backend-service" not in msg
     run.assert_passed("test_ecs_services_run_desired_count")  # running = desired = 0: the gap this check closes
 
@@ -99,7 +99,7 @@ def test_ecs_services_run_their_minimum(healthy, broken):
 def test_ecs_services_run_expected_image(healthy, broken):
     healthy.assert_passed("test_ecs_services_run_expected_image")
     run = broken("wrong-image-tag", ECS)
-    run.assert_failed("test_ecs_services_run_expected_image", "backend-service runs backend:v1.1.9",
+    run.assert_failed("test_ecs_services_run_expected_image", "backend-service: runs backend:v1.1.9",
                       "expected v1.2.0", "services.ecs.expected_tag")
 
 
@@ -125,8 +125,8 @@ def test_load_balancer_targets_healthy_after_draining(broken):
 def test_load_balancer_targets_healthy_draining_never_settles(broken):
     started = time.monotonic()
     run = broken("target-draining-stuck", "checks/services/test_load_balancer.py")
-    msg = run.assert_failed("test_load_balancer_targets_healthy", "backend-tg target 172.31.17.10:8000 is still "
-                            "draining after 6 s", "services.load_balancing.settle_s=6",
+    msg = run.assert_failed("test_load_balancer_targets_healthy", "backend-tg target 172.31.17.10:8000: still "
+                            "draining after 6 s", "(services.load_balancing.settle_s)",
                             "Target.DeregistrationInProgress")
     assert "172.31.1.10" not in msg
     assert time.monotonic() - started < 20, "bounded by settle_s"
@@ -135,7 +135,7 @@ def test_load_balancer_targets_healthy_draining_never_settles(broken):
 def test_no_alarm_firing(healthy, broken):
     healthy.assert_passed("test_no_alarm_firing")
     run = broken("alarm-firing", "checks/services/test_monitoring.py")
-    msg = run.assert_failed("test_no_alarm_firing", "backend-5xx is ALARM", "Threshold Crossed")
+    msg = run.assert_failed("test_no_alarm_firing", "backend-5xx: is ALARM", "Threshold Crossed")
     assert "prod-db-cpu-high" not in msg
 
 
@@ -146,7 +146,7 @@ def test_no_alarm_firing_composite(broken, sandbox):
     assert [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=["worker-degraded"], MaxRecords=100, AlarmTypes=[
         "CompositeAlarm"])["CompositeAlarms"]] == ["worker-degraded"]
     run = broken("composite-alarm-firing", "checks/services/test_monitoring.py")
-    msg = run.assert_failed("test_no_alarm_firing", "worker-degraded is ALARM", "worker-task-failures")
+    msg = run.assert_failed("test_no_alarm_firing", "worker-degraded: is ALARM", "worker-task-failures")
     assert "backend-5xx" not in msg
     rows = [r for e in run.evidence("test_no_alarm_firing") if e["title"] == "alarms" for r in e["payload"]]
     assert {r["name"]: r["kind"] for r in rows}["worker-degraded"] == "composite"
@@ -171,7 +171,7 @@ def test_no_alarm_firing_while_watching_composite(sandbox, run_checks):
     finally:
         t.join()
         cw.set_alarm_state(AlarmName=child, StateValue="OK", StateReason="healed")
-    run.assert_failed("test_no_alarm_firing", "while watching", "worker-degraded went from OK to ALARM")
+    run.assert_failed("test_no_alarm_firing", "while watching", "worker-degraded: went from OK to ALARM")
 
 
 def test_no_alarm_firing_while_watching(sandbox, run_checks):
@@ -198,7 +198,7 @@ def test_no_alarm_firing_while_watching(sandbox, run_checks):
     finally:
         t.join()
         cw.set_alarm_state(AlarmName="alb-unhealthy-hosts", StateValue="OK", StateReason="healed")
-    run.assert_failed("test_no_alarm_firing", "while watching", "alb-unhealthy-hosts went from OK to ALARM")
+    run.assert_failed("test_no_alarm_firing", "while watching", "alb-unhealthy-hosts: went from OK to ALARM")
     assert time.monotonic() - started < 25, "a transition must fail the watch at once, not after 30 s"
     history = [r for e in run.evidence("test_no_alarm_firing") if e["title"] == "alarm history while watching"
                for r in e["payload"]]

@@ -8,7 +8,7 @@ of 1 (a before-parameter-build hook), so its second page is read from the sandbo
 import pytest
 from botocore.exceptions import ClientError
 
-from opsproof.probes import acm as acm_probe
+from opsproof.probes import elbv2 as elbv2_probe
 from opsproof.probes import secrets as secrets_probe
 from sandbox.aws import paging
 from sandbox.aws import seed as S
@@ -89,12 +89,12 @@ def test_scalable_targets_next_token_goes_past_page_two(sandbox):
 
 def test_listeners_probe_reads_every_page(sandbox):
     elb = sandbox.client("elbv2")
-    alb = acm_probe.load_balancer_arn(elb, S.ALB_NAME)
+    alb = elbv2_probe.load_balancer_arn(elb, S.ALB_NAME)
     every = elb.describe_listeners(LoadBalancerArn=alb, PageSize=400)["Listeners"]
     assert len(every) >= 2
     small = small_pages(small_pages(sandbox.client("elbv2"), "DescribeListeners", "PageSize"),
                         "DescribeListenerCertificates", "PageSize")
-    found = acm_probe.listeners(small, S.ALB_NAME)
+    found = elbv2_probe.listeners(small, S.ALB_NAME)
     assert sorted(l.arn for l in found) == sorted(l["ListenerArn"] for l in every)
 
 

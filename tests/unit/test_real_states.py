@@ -71,7 +71,7 @@ class FakeEcr:
 
 
 def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
-    from opsproof.probes import ecs, images
+    from opsproof.probes import images
 
     page = {"imageScanStatus": {"status": "ACTIVE", "description": "Continuous scan is selected for image."},
             "imageScanFindings": {"findingSeverityCounts": {"CRITICAL": 1}, "enhancedFindings": [
@@ -81,7 +81,7 @@ def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
                 {"severity": "HIGH", "status": "SUPPRESSED",
                  "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2023-1"}},
                 {"severity": "HIGH", "status": "CLOSED", "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2"}}]}}
-    ref = ecs.parse_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0")
+    ref = images.parse_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:v1.2.0")
     scan = images.scan_findings(FakeEcr(page), ref)
     assert scan.finished and scan.status == "ACTIVE" and scan.age_days is None
     assert [(f.name, f.severity, f.package, f.version) for f in scan.findings] == [
@@ -92,20 +92,27 @@ def test_an_active_enhanced_scan_is_judged_by_its_enhanced_findings():
 
 # ---- ELBv2: draining targets -----------------------------------------------------------------------------------------
 def test_draining_targets_fail_only_once_the_wait_is_spent_and_do_not_count():
-    from opsproof.probes.elbv2 import TargetHealth, target_problems
+    from opsproof import config, findings
+    from opsproof.probes.elbv2 import TargetHealth
+    from opsproof.rules.services import targets
+
+    lb = config.load("sandbox").services.load_balancing.model_copy(update={
+        "target_groups": ["backend-tg"], "min_targets": 1, "settle_s": 6})
+
+    def problems(found, waited_s):
+        return [f.line() for f in findings.failing(targets(found, lb, waited_s))]
 
     healthy = [TargetHealth("backend-tg", "172.31.1.10:8000", "healthy"),
                TargetHealth("backend-tg", "172.31.17.10:8000", "healthy")]
-    assert target_problems(healthy, ["backend-tg"], 1, 0.0, 6) == []
+    assert problems(healthy, 0.0) == []
     draining = TargetHealth("backend-tg", "172.31.33.10:8000", "draining", "Target.DeregistrationInProgress",
                             "Target deregistration is in progress")
     assert draining.settling and TargetHealth("tg", "x", "initial").settling
     assert not TargetHealth("tg", "x", "unhealthy").settling and not TargetHealth("tg", "x", "unused").settling
-    (p,) = target_problems(healthy + [draining], ["backend-tg"], 1, 6.2, 6)
-    assert p.startswith("backend-tg target 172.31.33.10:8000 is still draining after 6 s") and "settle_s=6" in p
+    (p,) = problems(healthy + [draining], 6.2)
+    assert p.startswith("backend-tg target 172.31.33.10:8000: still draining after 6 s") and "settle_s" in p
     only_draining = [TargetHealth("backend-tg", "172.31.1.10:8000", "draining")]
-    assert any("0 registered target(s) not draining" in p
-               for p in target_problems(only_draining, ["backend-tg"], 1, 6.2, 6))
+    assert any("0 registered target(s) not draining" in p for p in problems(only_draining, 6.2))
 
 
 # ---- CloudWatch: composite alarms (the sandbox evaluates their rules as AWS does) -----------------------------------
@@ -124,7 +131,7 @@ def test_composite_alarm_rules_evaluate_like_aws():
 def test_the_alarm_probe_asks_for_composite_alarms_in_listings_and_history():
     import datetime as dt
 
-    from opsproof.probes import alarms
+    from opsproof.probes import cloudwatch as alarms
 
     class Cw:
         calls = []
