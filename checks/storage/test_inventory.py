@@ -22,15 +22,14 @@ def test_inventory_reports_match(env, aws, evidence):
         pytest.skip("storage.inventory is not set")
     s3 = aws("s3", "storage.inventory")
     try:
-        src = storage_inventory.latest_report(s3, inv.bucket, inv.prefix, s.source_bucket, inv.source_config_id)
-        dst = storage_inventory.latest_report(s3, inv.bucket, inv.prefix, s.replica_bucket, inv.replica_config_id)
+        src, dst = storage_inventory.latest_reports(s3, inv, s.source_bucket, s.replica_bucket)
     except storage_inventory.InventoryError as e:
         pytest.fail(f"{e} (storage.inventory)", pytrace=False)
     evidence.table("reports", [{"bucket": r.bucket, "manifest": r.manifest_key, "created": r.created,
                                 "age_h": r.age_h, "files": len(r.files)} for r in (src, dst)])
     found = rules.inventory_ages([src, dst], inv)
     if not findings.failing(found):  # a stale report's diff would only repeat its age
-        kms = s.parity.etag_is_md5 == "never" or storage.kms_default(aws("s3", "storage.source"), s.source_bucket)
+        kms = storage.etags_opaque(s.parity.etag_is_md5, (aws("s3", "storage.source"), s.source_bucket))
         result = storage_inventory.diff_reports(s3, src, dst, sla=dt.timedelta(minutes=s.parity.sla_min),
                                                 max_culprits=s.parity.max_culprits, kms=kms, max_files=inv.max_files)
         evidence.table("inventory parity (DuckDB)", [result.summary()])

@@ -56,7 +56,7 @@ def test_sampled_metadata_matches(env, buckets, survey, evidence):
     control, user metadata, ETag or checksum) is the same in the prod and the DR bucket."""
     s = env.storage
     src, source, dst, replica = buckets
-    kms = s.parity.etag_is_md5 == "never" or storage.kms_default(src, source) or storage.kms_default(dst, replica)
+    kms = storage.etags_opaque(s.parity.etag_is_md5, (src, source), (dst, replica))
     compared, diffs = storage.metadata_differences(src, source, dst, replica,
                                                    storage.settled(survey.sample, s.parity.sla_min), kms=kms,
                                                    workers=s.sample.workers)

@@ -112,6 +112,12 @@ def kms_default(s3, bucket: str) -> bool:
     return any("kms" in (r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm", "") for r in rules)
 
 
+def etags_opaque(etag_is_md5: str, *buckets: tuple) -> bool:
+    """ETags are not MD5s of the content: storage.parity.etag_is_md5 says "never", or a bucket of these
+    (client, name) pairs encrypts with SSE-KMS by default."""
+    return etag_is_md5 == "never" or any(kms_default(s3, bucket) for s3, bucket in buckets)
+
+
 # ---- listings --------------------------------------------------------------------------------------------------------
 def fast_timestamps(client):
     """Make this client parse ISO 8601 timestamps with datetime.fromisoformat. botocore's default (dateutil) costs
