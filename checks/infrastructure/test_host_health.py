@@ -4,7 +4,9 @@ inventory), in parallel with pytest -n. A host that does not answer fails its ch
 
 import pytest
 
+from opsproof import findings
 from opsproof.probes import hosts
+from opsproof.rules import infrastructure as rules
 
 pytestmark = [pytest.mark.infrastructure]
 
@@ -14,14 +16,9 @@ pytestmark = [pytest.mark.infrastructure]
 def test_running_kernel_is_newest_installed(env, host, evidence):
     """The running kernel is the newest installed one: no reboot is pending after a kernel update."""
     k = hosts.kernel(host, env.hosts.command_timeout_s)
-    evidence.value("host", k.host)
-    evidence.value("running kernel", k.running)
     evidence.value("newest installed kernel", f"{k.newest} (from {k.source})")
     evidence.table("installed kernels", [{"kernel": v} for v in k.installed])
-    assert not k.reboot_pending, (
-        f"{k.host}: reboot pending: runs kernel {k.running}, newest installed is {k.newest}"
-        + (" (/var/run/reboot-required exists)" if k.reboot_required_file else "")
-        + ". Reboot it inside a window: python -m actions patch-hosts --apply")
+    findings.expect_no_alarm(rules.kernel(k), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -29,33 +26,22 @@ def test_running_kernel_is_newest_installed(env, host, evidence):
 def test_required_services_running_and_enabled(env, host, evidence):
     """Every required service (hosts.services) is running and enabled."""
     found = hosts.services(host, env.hosts.services, env.hosts.command_timeout_s)
-    evidence.table("services", [{"host": s.host, "service": s.name, "state": s.state} for s in found])
-    bad = [s for s in found if not s.ok]
-    assert not bad, (f"{hosts.name(host)}: " + "; ".join(f"{s.name} {s.state}" for s in bad)
-                     + " (required: hosts.services)")
+    findings.expect_no_alarm(rules.services(found, env.hosts), evidence)
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_disk_usage_under_threshold(env, host, evidence):
     """Every watched mount point (hosts.disk_mounts) is used below hosts.disk_max_percent."""
-    limit = env.hosts.disk_max_percent
     found, missing = hosts.disks(host, env.hosts.disk_mounts, env.hosts.command_timeout_s)
     evidence.table("disk usage", found)
-    full = [d for d in found if d.used_percent > limit]
-    problems = [f"{d.mount} {d.used_percent}% used ({d.used_gb:g} of {d.size_gb:g} GiB)" for d in full]
-    problems += [f"{m} not found" for m in missing]
-    assert not problems, (f"{hosts.name(host)}: " + "; ".join(problems)
-                          + f" (limit: hosts.disk_max_percent={limit:g}%)")
+    findings.expect_no_alarm(rules.disks(hosts.name(host), found, missing, env.hosts), evidence)
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.nightly
 def test_clock_synchronised(env, host, evidence):
     """The clock is synchronised (chrony or systemd-timesyncd) and off by at most hosts.clock_max_offset_ms."""
-    limit = env.hosts.clock_max_offset_ms
     c = hosts.clock(host, env.hosts.command_timeout_s)
     evidence.table("clock", [c])
-    assert c.synchronised, f"{c.host}: clock not synchronised ({c.source}: {c.detail})"
-    assert c.offset_ms is None or c.offset_ms <= limit, (
-        f"{c.host}: clock off by {c.offset_ms:g} ms (limit: hosts.clock_max_offset_ms={limit:g})")
+    findings.expect_no_alarm(rules.clock(c, env.hosts), evidence)

@@ -4,7 +4,9 @@
 import pytest
 
 from fixtures.options import ENV
+from opsproof import findings
 from opsproof.probes import hosts
+from opsproof.rules import infrastructure as rules
 
 pytestmark = [pytest.mark.infrastructure]
 
@@ -31,6 +33,4 @@ def test_database_port_is_listening(env, database_host, evidence):
         return host.socket(f"tcp://{db.host}:{db.port}").is_listening
 
     listening = hosts.bounded(host, "socket", look, env.hosts.command_timeout_s)
-    evidence.value("host", hosts.name(host))
-    evidence.value("listening", f"tcp://{db.host}:{db.port} {'yes' if listening else 'no'}")
-    assert listening, f"nothing listens on tcp://{db.host}:{db.port} on {hosts.name(host)}"
+    findings.expect_no_alarm(rules.listening(hosts.name(host), f"tcp://{db.host}:{db.port}", listening), evidence)

@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
+from opsproof import findings
 from opsproof.probes import ecs
 from opsproof.probes import images as probe
-from opsproof.probes.images import scan_finished
+from opsproof.rules import security as rules
 
 pytestmark = [pytest.mark.infrastructure]
 
@@ -34,19 +35,7 @@ def test_deployed_images_rebuilt_on_current_base(env, deployed_images, evidence)
     evidence.table("deployed images", [{"image": f.image, "services": ", ".join(f.services), "base": f.base,
                                         "built": f.created_at, "age (days)": f.age_days, "pushed": f.pushed_at,
                                         "problem": f.problem or ""} for f in deployed_images])
-    bad = []
-    for f in deployed_images:
-        short = probe.parse_image(f.image).short
-        if f.problem:
-            bad.append(f"{short}: {f.problem}")
-            continue
-        if f.age_days is None or f.age_days > cfg.max_age_days:
-            bad.append(f"{short} built {f.age_days:g} days ago (infrastructure.images.max_age_days="
-                       f"{cfg.max_age_days})" if f.age_days is not None else f"{short}: build time unknown")
-        if cfg.base_image and not probe.same_image(f.base, cfg.base_image):
-            bad.append(f"{short} built on {f.base or 'an unrecorded base'}, not {cfg.base_image} "
-                       "(infrastructure.images.base_image)")
-    assert not bad, "; ".join(bad)
+    findings.expect_no_alarm(rules.rebuilt(deployed_images, cfg), evidence)
 
 
 @pytest.mark.post_maintenance
@@ -56,6 +45,4 @@ def test_deployed_images_scanned(env, deployed_images, evidence):
     findings are evidence."""
     evidence.table("scans", [{"image": f.image, "scan": f.scan_status, "findings": f.findings,
                               "problem": f.problem or ""} for f in deployed_images])
-    bad = [f"{probe.parse_image(f.image).short}: " + (f.problem or f"scan {f.scan_status}")
-           for f in deployed_images if f.problem or not scan_finished(f.scan_status)]
-    assert not bad, "image scan not finished: " + "; ".join(bad) + " (ECR scan on push; aws ecr start-image-scan)"
+    findings.expect_no_alarm(rules.scanned(deployed_images), evidence)

@@ -3,7 +3,9 @@ configured root module plans no changes, and the CLI and providers are within th
 
 import pytest
 
+from opsproof import findings
 from opsproof.probes import terraform as tf
+from opsproof.rules import infrastructure as rules
 
 pytestmark = [pytest.mark.infrastructure]
 
@@ -33,30 +35,13 @@ def test_terraform_plan_has_no_drift(env, terraform, evidence):
     for p in plans:
         if p.drift or p.error:
             evidence.text(f"plan of {p.directory}", p.output[-4000:] or p.error)
-    drift = [f"{p.directory}: {p.summary} ({', '.join(p.changes[:5])})" for p in plans if p.drift]
-    errors = [f"{p.directory}: plan failed: {p.error}" for p in plans if p.exit_code == 1]
-    assert not drift and not errors, "; ".join(
-        (["drift: " + d for d in drift] if drift else []) + errors) + " (infrastructure.terraform.directories)"
+    findings.expect_no_alarm(rules.terraform_plans(plans), evidence)
 
 
 @pytest.mark.post_maintenance
 @pytest.mark.monthly
 def test_terraform_versions_within_constraints(env, terraform, evidence):
     """The terraform CLI and every provider the lock file selects are within infrastructure.terraform.versions."""
-    constraints = {tf.short_source(k): v for k, v in terraform.versions.items()}
-    rows, bad = [], []
-    for d in terraform.directories:
-        if not env.path(d).is_dir():
-            bad.append(f"{env.path(d)}: no such directory")
-            continue
-        v = tf.versions(env.path(d), terraform.binary, terraform.timeout_s)
-        selected = {"terraform": v.terraform, **{tf.short_source(k): ver for k, ver in v.providers.items()}}
-        for name, version in sorted(selected.items()):
-            want = constraints.get(name)
-            ok = want is None or tf.satisfies(version, want)
-            rows.append({"directory": v.directory, "component": name, "version": version,
-                         "constraint": want or "(none)", "ok": ok})
-            if not ok:
-                bad.append(f"{v.directory}: {name} {version} is outside {want!r}")
-    evidence.table("versions", rows)
-    assert not bad, "; ".join(bad) + " (infrastructure.terraform.versions)"
+    found = {str(env.path(d)): tf.versions(env.path(d), terraform.binary, terraform.timeout_s)
+             if env.path(d).is_dir() else None for d in terraform.directories}
+    findings.expect_no_alarm(rules.terraform_versions(found, terraform), evidence)

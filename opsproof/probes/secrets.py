@@ -194,3 +194,12 @@ def connects(value: str, timeout: float, statement_ms: int = 5000) -> Connection
         text = str(e).strip().splitlines()
         ok, error, version = False, registry.redact(text[-1] if text else type(e).__name__), None
     return Connection(target.shown, ok, error, round((time.monotonic() - t0) * 1000, 1), version)
+
+
+def login(sm, name: str, timeout: float, statement_ms: int = 5000) -> Connection | None:
+    """Whether the secret's AWSCURRENT database credential logs in (``connects``); None when there is no such secret."""
+    try:
+        value = value_of(sm, name)
+    except sm.exceptions.ResourceNotFoundException:
+        return None
+    return connects(value, timeout, statement_ms)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..connect import aws_call
+from . import ec2 as ec2_probe
 
 UTC = dt.timezone.utc
 DAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
@@ -178,17 +179,12 @@ def patch_group_states(ssm, ec2, group: str) -> list[PatchState]:
         if not token:
             break
     ids = [s["InstanceId"] for s in states]
-    ping, names = {}, {}
+    ping = {}
     for i in range(0, len(ids), 50):
         # AWS answers 10 per page by default (MaxResults 5-50) whatever the filter holds: follow every page, or the
         # 11th instance reads "not reporting"
         ping.update({x["InstanceId"]: x.get("PingStatus", "?") for x in instance_information(ssm, ids[i:i + 50])})
-    if ids:
-        resp = aws_call("ec2 describe-instances", ec2.describe_instances, InstanceIds=ids)
-        for r in resp.get("Reservations", []):
-            for inst in r.get("Instances", []):
-                tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
-                names[inst["InstanceId"]] = tags.get("Name", inst["InstanceId"])
+    names = ec2_probe.instance_names(ec2, ids)
     out = []
     for s in states:
         end = s.get("OperationEndTime")

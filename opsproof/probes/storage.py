@@ -11,6 +11,7 @@ first ``max_culprits`` of each kind, the sample is a fixed-size reservoir plus a
     (3, ['media/u1/p1/a.mp4'])
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
 import heapq
@@ -109,6 +110,12 @@ def kms_default(s3, bucket: str) -> bool:
         return False
     rules = enc.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
     return any("kms" in (r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm", "") for r in rules)
+
+
+def etags_opaque(etag_is_md5: str, *buckets: tuple) -> bool:
+    """ETags are not MD5s of the content: storage.parity.etag_is_md5 says "never", or a bucket of these
+    (client, name) pairs encrypts with SSE-KMS by default."""
+    return etag_is_md5 == "never" or any(kms_default(s3, bucket) for s3, bucket in buckets)
 
 
 # ---- listings --------------------------------------------------------------------------------------------------------
@@ -444,24 +451,32 @@ def replication_statuses(s3, bucket: str, objects: list[Obj], workers: int = 8) 
         return list(pool.map(one, objects))
 
 
-def no_status_reason(st: Status, rules: list[Rule], tags: dict[str, str] | None = None) -> str:
-    """Why S3 reports no replication status for an object, as far as the configuration tells (S3 itself never
-    says). ``rules``: the source's Enabled rules; ``tags``: the object's tags (only needed for tag filters).
+def sample_statuses(s3, bucket: str, survey: Parity, workers: int = 8) -> list[Status]:
+    """The replication status of the survey's sample, and of the first objects it found missing in the replica
+    (to say why they are missing; their age is unknown: 0, never late)."""
+    sampled = {o.key: o for o in survey.sample}
+    now = dt.datetime.now(UTC)
+    missing = [Obj(k, 0, "", now) for k in survey.culprits.get("missing", []) if k not in sampled]
+    found = replication_statuses(s3, bucket, list(sampled.values()) + missing, workers)
+    return [st if st.key in sampled else dataclasses.replace(st, age_min=0.0) for st in found]
 
-    >>> r = Rule("replicate-all", "Enabled", 1, "", "dr", "Enabled", "STANDARD")
-    >>> no_status_reason(Status("a.mp4", None, None, 0, "aws:kms"), [r])
-    "SSE-KMS encrypted, and rule 'replicate-all' has no SourceSelectionCriteria.SseKmsEncryptedObjects (S3 does not replicate SSE-KMS objects without it)"
-    """
-    covering = [r for r in rules if r.covers(st.key, tags)]
-    if not covering:
-        return "outside every replication rule's filter (" + (", ".join(
-            f"{r.id!r}: prefix {r.prefix!r}" + (f", tags {dict(r.tags)}" if r.tags else "") for r in rules)
-            or "no Enabled rule") + ")"
-    if str(st.encryption or "").startswith("aws:kms") and not any(r.sse_kms for r in covering):
-        return (f"SSE-KMS encrypted, and rule {covering[0].id!r} has no SourceSelectionCriteria."
-                "SseKmsEncryptedObjects (S3 does not replicate SSE-KMS objects without it)")
-    return (f"under rule {covering[0].id!r} but never replicated: uploaded before the rule existed or while it was "
-            "disabled? (S3 Batch Replication copies existing objects)")
+
+def unreplicated(s3_src, source: str, s3_dst, replica: str, statuses: list[Status],
+                 limit: int) -> tuple[list[Rule], dict[str, dict | None]]:
+    """What says why objects have no replication status: the source's Enabled rules and the tags of the first
+    ``limit`` such objects (None each when no rule filters on tags). Nothing is read when every object has one."""
+    never = [st for st in statuses if st.status is None][:limit]
+    if not never:
+        return [], {}
+    rules = [r for r in replication_config(s3_src, source, s3_dst, replica).rules if r.status == "Enabled"]
+    tagged = any(r.tags for r in rules)
+    return rules, {st.key: object_tags(s3_src, source, st.key) if tagged else None for st in never}
+
+
+def settled(objects: list[Obj], sla_min: float, now: dt.datetime | None = None) -> list[Obj]:
+    """The objects older than the replication SLA (the younger may not be replicated yet)."""
+    now = now or dt.datetime.now(UTC)
+    return [o for o in objects if (now - o.modified).total_seconds() / 60 >= sla_min]
 
 
 def object_tags(s3, bucket: str, key: str) -> dict[str, str]:

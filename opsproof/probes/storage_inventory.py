@@ -79,6 +79,12 @@ def latest_report(s3, inventory_bucket: str, prefix: str, bucket: str, config_id
                   m.get("files", []), inventory_bucket)
 
 
+def latest_reports(s3, inv, source: str, replica: str) -> tuple[Report, Report]:
+    """The newest reports of both buckets under the [storage.inventory] section ``inv``."""
+    return (latest_report(s3, inv.bucket, inv.prefix, source, inv.source_config_id),
+            latest_report(s3, inv.bucket, inv.prefix, replica, inv.replica_config_id))
+
+
 def _download(s3, report: Report, folder: Path, max_files: int) -> list[str]:
     if len(report.files) > max_files:
         raise InventoryError(f"{report.manifest_key}: {len(report.files)} data files, more than "

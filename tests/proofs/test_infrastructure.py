@@ -83,8 +83,8 @@ def test_running_kernel_is_newest_installed(healthy, broken):
 def test_required_services_running_and_enabled(healthy, broken):
     healthy.assert_passed("test_required_services_running_and_enabled")
     run = broken("service-stopped", HOSTS)
-    run.assert_failed("test_required_services_running_and_enabled", "sandbox://gpu-worker-1",
-                      "amazon-ssm-agent NOT running", "hosts.services")
+    run.assert_failed("test_required_services_running_and_enabled",
+                      "amazon-ssm-agent on sandbox://gpu-worker-1: NOT running", "hosts.services")
     assert _outcomes(run, "test_required_services_running_and_enabled")["sandbox://gpu-worker-2"]["outcome"] \
         == "passed"
 
@@ -92,8 +92,8 @@ def test_required_services_running_and_enabled(healthy, broken):
 def test_disk_usage_under_threshold(healthy, broken):
     healthy.assert_passed("test_disk_usage_under_threshold")
     run = broken("disk-nearly-full", HOSTS)
-    msg = run.assert_failed("test_disk_usage_under_threshold", "sandbox://gpu-worker-2", "/ 93% used",
-                            "hosts.disk_max_percent=85%")
+    msg = run.assert_failed("test_disk_usage_under_threshold", "/ on sandbox://gpu-worker-2: 93% used",
+                            "over 85% (hosts.disk_max_percent)")
     assert "/data" not in msg
 
 
@@ -120,8 +120,8 @@ def test_an_unreachable_host_fails_its_checks_with_one_line_fast(broken):
 def test_deployed_images_rebuilt_on_current_base(healthy, broken):
     healthy.assert_passed("test_deployed_images_rebuilt_on_current_base")
     run = broken("stale-base-image", IMAGES)
-    msg = run.assert_failed("test_deployed_images_rebuilt_on_current_base", "backend:v1.2.0 built 75",
-                            "infrastructure.images.max_age_days=30", "built on python:3.11.4-slim",
+    msg = run.assert_failed("test_deployed_images_rebuilt_on_current_base", "backend:v1.2.0: built 75",
+                            "over 30 (infrastructure.images.max_age_days)", "built on python:3.11.4-slim",
                             "not python:3.11.8-slim")
     assert "worker:v1.2.0" not in msg
 

@@ -259,7 +259,8 @@ def test_the_sandbox_refuses_what_rds_refuses():
 
 # ---- S3: objects with no replication status --------------------------------------------------------------------------
 def test_no_replication_status_is_explained_from_the_rules():
-    from opsproof.probes.storage import Rule, Status, no_status_reason
+    from opsproof.probes.storage import Rule, Status
+    from opsproof.rules.storage import no_status_reason
 
     all_ = Rule("prod-to-dr", "Enabled", 1, "", "dr", "Enabled", "STANDARD")
     media = Rule("media", "Enabled", 1, "media/", "dr", "Enabled", "STANDARD", tags=(("replicate", "yes"),),
