@@ -10,7 +10,7 @@ from opsproof import findings
 from opsproof.probes import audits
 from opsproof.rules import security as rules
 
-pytestmark = [pytest.mark.infrastructure]
+pytestmark = [pytest.mark.security]
 
 
 def _audit(env, ecosystem: str, evidence) -> audits.Audit:

@@ -10,7 +10,7 @@ from opsproof import findings
 from opsproof.probes import ecs, images
 from opsproof.rules import security as rules
 
-pytestmark = [pytest.mark.infrastructure]
+pytestmark = [pytest.mark.security]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from opsproof.config.window import format_duration
 from opsproof.probes import statuspage
 from opsproof.rules import window as rules
 
-pytestmark = [pytest.mark.pre_maintenance, pytest.mark.maintenance]
+pytestmark = [pytest.mark.pre_maintenance, pytest.mark.window]
 
 
 def test_window_announced_on_status_page(env, announce_phase, evidence):

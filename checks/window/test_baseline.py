@@ -7,7 +7,7 @@ from opsproof import baseline, findings
 from opsproof.baseline import COMPARISON_TITLE
 from opsproof.config.window import format_duration
 
-pytestmark = [pytest.mark.post_maintenance, pytest.mark.maintenance]
+pytestmark = [pytest.mark.post_maintenance, pytest.mark.window]
 
 
 def test_no_regression_against_baseline(env, maintenance_window, baseline_file, evidence):

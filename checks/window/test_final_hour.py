@@ -7,7 +7,7 @@ from opsproof import baseline, findings
 from opsproof.probes import statuspage
 from opsproof.rules import window as rules
 
-pytestmark = [pytest.mark.pre_maintenance, pytest.mark.maintenance]
+pytestmark = [pytest.mark.pre_maintenance, pytest.mark.window]
 
 
 def test_status_page_announces_window(env, final_phase, evidence):

@@ -12,7 +12,7 @@ from opsproof import findings
 from opsproof.probes import readiness
 from opsproof.rules import window as rules
 
-pytestmark = [pytest.mark.pre_maintenance, pytest.mark.maintenance]
+pytestmark = [pytest.mark.pre_maintenance, pytest.mark.window]
 
 
 def test_rollback_procedures_named(env, prepare_phase, window_plan, evidence):

@@ -16,8 +16,7 @@ from typing import Protocol
 
 from ..state import Sandbox
 
-AREAS = ("database", "backups", "storage", "certificates", "secrets", "services", "infrastructure",
-         "capacity", "window")
+from opsproof.vocabulary import AREAS
 
 
 class FaultImpl(Protocol):

@@ -5,11 +5,9 @@ import ast
 import re
 from pathlib import Path
 
-from opsproof import ROOT
+from opsproof import ROOT, vocabulary
 
-SCHEDULE = {"pre_maintenance", "post_maintenance", "nightly", "monthly", "quarterly"}
-AREAS = {"database", "backups", "storage", "certificates", "secrets", "infrastructure", "services", "capacity",
-         "maintenance"}
+SCHEDULE, AREAS = set(vocabulary.SCHEDULES), set(vocabulary.AREAS)
 
 
 def _checks():
@@ -54,9 +52,24 @@ def test_every_check_has_a_docstring_a_schedule_and_an_area():
             problems.append(f"{where}: no docstring (the runbook sentence it verifies)")
         if not marks & SCHEDULE:
             problems.append(f"{where}: no schedule marker ({', '.join(sorted(SCHEDULE))})")
-        if not marks & AREAS:
-            problems.append(f"{where}: no area marker ({', '.join(sorted(AREAS))})")
+        if marks & AREAS != {path.parent.name}:
+            problems.append(f"{where}: its area marker must be its folder's, {path.parent.name!r} (areas: "
+                            f"{', '.join(AREAS)}), not {sorted(marks & AREAS)}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_vocabulary_is_defined_once():
+    """A folder of checks, its marker and its faults' area are one word from opsproof/vocabulary.py."""
+    from sandbox import faults
+
+    folders = {p.name for p in (ROOT / "checks").iterdir() if p.is_dir() and any(p.glob("test_*.py"))}
+    assert folders == set(AREAS), f"check folders {sorted(folders)} vs areas {sorted(AREAS)}"
+    wrong = {n: (f.area, f.impl.__module__) for n, f in faults.all_faults().items()
+             if f.area not in AREAS or f.impl.__module__.rsplit(".", 1)[-1] != f.area}
+    assert not wrong, f"faults whose area is not their module's (sandbox/faults/AREA.py): {wrong}"
+    for ini in (ROOT / "pytest.ini", ROOT / "tests" / "pytest.ini"):
+        listed = [w for w in [*SCHEDULE, *AREAS] if re.search(rf"^\s+{w}:", ini.read_text(), re.M)]
+        assert not listed, f"{ini.relative_to(ROOT)} lists markers {listed}: they are registered from the vocabulary"
 
 
 def test_every_check_has_a_proof():

@@ -36,7 +36,7 @@ RECORD = {"exitstatus": 1, "change_request": None, "checks": [
     check("checks/backups/test_snapshots.py::test_snapshot_recent", "waived", ["backups", "post_maintenance"],
           "no snapshot today", waiver={"justification": "backup job moved", "owner": "dba", "expires": "2026-02-01"}),
     check("checks/window/test_baseline.py::test_no_regression_against_baseline", "failed",
-          ["maintenance", "post_maintenance"], "regression against the baseline: API p95 ...",
+          ["window", "post_maintenance"], "regression against the baseline: API p95 ...",
           evidence=[{"kind": "table", "title": COMPARISON_TITLE, "payload": COMPARISON}]),
 ]}
 
