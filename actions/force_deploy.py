@@ -13,13 +13,13 @@ deployment (id, task definition, how long it took).
 
 import time
 
-from opsproof.errors import ConfigError
+from opsproof.errors import ActionFailed, ConfigError
 from opsproof.probes import ecs as probe
 
 from . import StepFailed, action, param
 
 
-class RolloutFailed(RuntimeError):
+class RolloutFailed(ActionFailed):
     pass
 
 

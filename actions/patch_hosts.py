@@ -16,13 +16,13 @@ import datetime as dt
 import time
 
 from opsproof import schedule
-from opsproof.errors import TargetUnreachable
+from opsproof.errors import ActionFailed, TargetUnreachable
 from opsproof.probes import hosts as probe
 
 from . import StepFailed, action, param
 
 
-class NotHealthy(RuntimeError):
+class NotHealthy(ActionFailed):
     pass
 
 

@@ -23,7 +23,7 @@ import threading
 import time
 
 from opsproof import connect, secrets
-from opsproof.errors import OpsproofError, TargetUnreachable
+from opsproof.errors import ActionFailed, TargetUnreachable
 from opsproof.probes import backups as probe
 from opsproof.probes import rds as rds_probe
 
@@ -32,7 +32,7 @@ from . import Step, StepFailed, action, param
 UTC = dt.timezone.utc
 
 
-class DrillFailed(OpsproofError):
+class DrillFailed(ActionFailed):
     """The drill could not be done or did not complete (the CLI prints it as one line)."""
 
 

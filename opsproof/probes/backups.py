@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import TargetUnreachable
+from ..errors import ProbeFailed, TargetUnreachable
 from ..findings import Finding, alarm, ok
 from .rds import Instance, instances, now
 
@@ -274,7 +274,7 @@ def read_dump(path: Path, timeout_s: float) -> DumpRead:
     return out
 
 
-class DumpError(RuntimeError):
+class DumpError(ProbeFailed):
     """pg_restore could not read a dump: the message is pg_restore's, naming the file."""
 
 

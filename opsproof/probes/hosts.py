@@ -86,7 +86,7 @@ def bounded(host, what: str, fn: Callable[[], Any], timeout_s: float) -> Any:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-class Unreachable(Exception):
+class Unreachable(TargetUnreachable):
     pass
 
 

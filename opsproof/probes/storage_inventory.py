@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..connect import aws_call
+from ..errors import ProbeFailed
 from .storage import KINDS, Parity
 
 UTC = dt.timezone.utc
@@ -49,7 +50,7 @@ class Report:
         return round((dt.datetime.now(UTC) - self.created).total_seconds() / 3600, 2)
 
 
-class InventoryError(RuntimeError):
+class InventoryError(ProbeFailed):
     """A report is missing, unreadable or corrupt: the message names it."""
 
 

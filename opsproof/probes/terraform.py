@@ -17,12 +17,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import TargetUnreachable
+from ..errors import ProbeFailed, TargetUnreachable
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class TerraformMissing(RuntimeError):
+class TerraformMissing(ProbeFailed):
     pass
 
 

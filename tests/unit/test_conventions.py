@@ -126,3 +126,22 @@ def test_every_check_reports_findings():
                      "judge in opsproof/rules/ and report Findings")
     moved = sorted(k for k in NOT_YET_FINDINGS if reporting.get(k, True))
     assert not moved, f"{moved} now report Findings (or are gone): take them out of NOT_YET_FINDINGS"
+
+
+def test_every_deliberate_error_is_in_the_tree_of_opsproof_errors():
+    """An error raised on purpose is one line for a person (fixtures/reporting.py prints an OpsproofError without a
+    traceback): every exception class the product defines derives from opsproof.errors.OpsproofError."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from opsproof.errors import OpsproofError
+
+    outside = []
+    for package in ("opsproof", "actions", "fixtures"):
+        for info in pkgutil.walk_packages([str(ROOT / package)], f"{package}."):
+            module = importlib.import_module(info.name)
+            outside += [f"{info.name}.{name}" for name, cls in inspect.getmembers(module, inspect.isclass)
+                        if cls.__module__ == info.name and issubclass(cls, BaseException)
+                        and not issubclass(cls, OpsproofError)]
+    assert not outside, f"{outside}: derive them from a class of opsproof/errors.py"
