@@ -2,6 +2,8 @@
 validation is successful, Certificate is attached to load balancer"). Unlike Prowler (expiry of in-use certificates
 only) and AWS Config (expiry only), status, validation, renewal and use are judged too."""
 
+import datetime as dt
+
 import pytest
 
 from opsproof import findings
@@ -63,3 +65,13 @@ def test_acm_certificates_are_in_use(judged_certificates, evidence):
     judged, _ = judged_certificates
     evidence.table("in use by", [{"certificate": c.label, "in use by": list(c.in_use_by)} for c, _ in judged])
     findings.expect_no_alarm(rules.in_use(judged), evidence)
+
+
+@pytest.mark.post_maintenance
+@pytest.mark.monthly
+def test_old_certificates_deleted_after_retention(env, acm_inventory, evidence):
+    """A certificate replaced by a renewal is deleted certificates.renewal.old_certificate_retention_days (the
+    runbook's 30) after its replacement was issued."""
+    certs = [c for region in acm_inventory.values() for c in region]
+    found = rules.old_certificates_deleted(certs, env.certificates, dt.datetime.now(dt.timezone.utc))
+    findings.expect_no_alarm(found, evidence, "replaced certificates")

@@ -2,6 +2,8 @@
 (opsproof/probes/acm.py), the load balancers' listeners (elbv2.py), CloudFront's distributions (cloudfront.py) and
 what the live endpoints serve (tls.py), with the [certificates] section's limits."""
 
+import datetime as dt
+
 from ..config.certificates import CLOUDFRONT_PROTOCOLS, AcmCertificate, Certificates
 from ..config.certificates import Distribution as CloudFrontEntry
 from ..config.certificates import Endpoint
@@ -236,4 +238,28 @@ def serves_acm_certificate(wanted: list[tuple[Endpoint, tls.Served]], certs: lis
                                limit=[c.serial for c in candidates],
                                fix="attach the renewed certificate (python -m actions renew-certificate "
                                    "--new-certificate-arn ARN --apply)"))
+    return found
+
+
+# ---- renewal clean-up ---------------------------------------------------------------------------------------------
+def old_certificates_deleted(certs: list[Certificate], c: Certificates, now: dt.datetime) -> list[Finding]:
+    """Runbook: "Delete old certificate after 30 days". A certificate nothing uses, for a domain an ISSUED certificate
+    issued after it now serves, was replaced then; it must be gone old_certificate_retention_days after that."""
+    keep = c.renewal.old_certificate_retention_days
+    key = "certificates.renewal.old_certificate_retention_days"
+    found = []
+    for old in (x for x in certs if not x.in_use and x.issued):
+        newer = [n for n in certs if n.in_use and n.status == "ISSUED" and n.issued and n.issued > old.issued
+                 and n.region == old.region and old.domain.lower() in {d.lower() for d in (n.domain, *n.names)}]
+        if not newer:
+            continue
+        by = min(newer, key=lambda n: n.issued)
+        days = round((now - by.issued).total_seconds() / 86400, 1)
+        if days > keep:
+            found.append(alarm(old.label, f"replaced {days:g} days ago by {by.label} and still in ACM, unused (delete "
+                               f"it after {keep} days)", measured=days, limit=keep, key=key,
+                               fix=f"aws acm delete-certificate --certificate-arn {old.arn}"))
+        else:
+            found.append(ok(old.label, f"replaced {days:g} days ago by {by.label}: delete it after "
+                            f"{(by.issued + dt.timedelta(days=keep)):%Y-%m-%d}", measured=days, limit=keep, key=key))
     return found

@@ -27,7 +27,8 @@ Admin API:
                                 "listener": ARN, "leaves": {ARN: LEAF}, "present": [ARN], "validation_delay_s": 2}
         Set-up (seed_security.py); survives /_sandbox/reset.
     POST /_sandbox/acm/certificate {"arn": ARN, "status": "PENDING_VALIDATION", "validation_status": ...,
-                                    "renewal_status": "FAILED", "renewal_reason": "...", "clear": true}
+                                    "renewal_status": "FAILED", "renewal_reason": "...", "issued_days_ago": 45,
+                                    "clear": true}
         Faults: what DescribeCertificate/ListCertificates report for one certificate.
     POST /_sandbox/acm/material {"arn": ARN, "leaf": NAME}
         Replace ACM's copy of a certificate with <tls>/NAME.pem (even an expired one, which ImportCertificate
@@ -147,6 +148,9 @@ class Acm(Overlay):
             o = {"status": "PENDING_VALIDATION"}
         if o.get("status"):
             cert["Status"] = o["status"]
+        if o.get("issued_days_ago") is not None and not summary:
+            at = time.time() - o["issued_days_ago"] * 86400
+            cert["IssuedAt" if cert.get("Type") == "AMAZON_ISSUED" else "ImportedAt"] = at
         dv_status = o.get("validation_status") or (o.get("status") if o.get("status") in (
             "PENDING_VALIDATION", "VALIDATION_TIMED_OUT", "FAILED") else None)
         for opt in cert.get("DomainValidationOptions", []):
@@ -302,6 +306,8 @@ class Acm(Overlay):
                     o[key] = payload[key]
             if "renewal_reason" in payload:
                 o["renewal_reason"] = need(payload, "renewal_reason")
+            if "issued_days_ago" in payload:
+                o["issued_days_ago"] = float(payload["issued_days_ago"])
             self.state["certificates"][arn] = o
             return {"arn": arn, "override": o}
 

@@ -186,3 +186,28 @@ class ServedCertificateNotAcm:
 
     def heal(self, sb):
         _serve(sb, None)
+
+
+# ---- renewal clean-up ----------------------------------------------------------------------------------------------
+@fault("old-certificate-kept", area="certificates", part="aws")
+class OldCertificateKept:
+    """The API certificate was renewed 45 days ago, but the certificate it replaced is still in ACM, unused: the
+    runbook deletes it after 30 days."""
+
+    def apply(self, sb):
+        acm = sb.client("acm")
+        old = acm.import_certificate(
+            Certificate=tls.leaf_cert_pem(sb.tls_dir, "api"), PrivateKey=(sb.tls_dir / "api.key").read_bytes(),
+            CertificateChain=tls.chain_pem(sb.tls_dir, "api"),
+            Tags=[{"Key": "Name", "Value": "ai-film-studio-api-previous"}])["CertificateArn"]
+        admin.post(sb.endpoint_url, "acm/certificate", {"arn": old, "issued_days_ago": 410})
+        admin.post(sb.endpoint_url, "acm/certificate", {"arn": certificate_arn(sb, API_CERT_DOMAIN),
+                                                        "issued_days_ago": 45})
+        (sb.dir / "faults-old-certificate-kept.json").write_text(old)
+
+    def heal(self, sb):
+        note = sb.dir / "faults-old-certificate-kept.json"
+        if note.exists():
+            sb.client("acm").delete_certificate(CertificateArn=note.read_text())
+            note.unlink()
+        admin.post(sb.endpoint_url, "acm/certificate", {"arn": certificate_arn(sb, API_CERT_DOMAIN), "clear": True})

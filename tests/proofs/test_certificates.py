@@ -55,6 +55,14 @@ def test_acm_certificates_are_in_use(healthy, broken):
     run.assert_failed("test_acm_certificates_are_in_use", CDN, "attached to nothing")
 
 
+def test_old_certificates_deleted_after_retention(healthy, broken, sandbox):
+    healthy.assert_passed("test_old_certificates_deleted_after_retention")
+    run = broken("old-certificate-kept", ACM + "::test_old_certificates_deleted_after_retention")
+    old = (sandbox.dir / "faults-old-certificate-kept.json").read_text()
+    run.assert_failed("test_old_certificates_deleted_after_retention", f"{API} (certificate/{old.rsplit('/')[-1][:8]})",
+                      "replaced 45 days ago", f"aws acm delete-certificate --certificate-arn {old}")
+
+
 def test_alb_listeners_serve_expected_certificates(healthy, broken):
     healthy.assert_passed("test_alb_listeners_serve_expected_certificates")
     run = broken("wrong-listener-certificate", LB)

@@ -354,3 +354,42 @@ def test_the_assertion_lists_every_alarm():
     with pytest.raises(AssertionError) as e:
         findings.expect_no_alarm(rules.issued([(cert(status="EXPIRED"), None)], ["x.test (us-east-1)"]))
     assert "EXPIRED" in str(e.value) and "x.test (us-east-1)" in str(e.value) and "; " in str(e.value)
+
+
+# ---- renewal clean-up: "Delete old certificate after 30 days" ------------------------------------------------------
+def _renewed(replaced_days_ago: float, **old) -> list[Certificate]:
+    new = cert(id="33333333-cccc")
+    new = Certificate(**{**vars(new), "issued": NOW - dt.timedelta(days=replaced_days_ago)})
+    previous = cert(id="44444444-dddd", in_use_by=())
+    previous = Certificate(**{**vars(previous), "issued": NOW - dt.timedelta(days=400), **old})
+    return [new, previous]
+
+
+def test_an_old_certificate_kept_past_the_retention_is_an_alarm_with_the_delete_command():
+    line = one_alarm(rules.old_certificates_deleted(_renewed(45), CFG, NOW), f"{API} (certificate/44444444)",
+                     "replaced 45 days ago by", "(certificates.renewal.old_certificate_retention_days)",
+                     f"aws acm delete-certificate --certificate-arn {ACM_ARN}44444444-dddd")
+    assert "certificate/33333333" in line
+
+
+def test_an_old_certificate_within_the_retention_is_ok_with_its_delete_date():
+    (f,) = rules.old_certificates_deleted(_renewed(30), CFG, NOW)
+    assert f.status == findings.OK and "delete it after 2026-12-03" in f.reason and f.measured == 30
+
+
+def test_the_retention_comes_from_the_configuration():
+    cfg = Certificates(renewal={"old_certificate_retention_days": 60})
+    assert not alarms(rules.old_certificates_deleted(_renewed(45), cfg, NOW))
+
+
+@pytest.mark.parametrize("old", [{"domain": CDN, "names": (CDN,)}, {"region": "eu-west-1"},
+                                 {"issued": NOW}, {"in_use_by": ("arn:lb/prod-alb",)}],
+                         ids=["other-domain", "other-region", "issued-after-the-one-in-use", "still-in-use"])
+def test_a_certificate_not_replaced_is_not_judged(old):
+    assert rules.old_certificates_deleted(_renewed(45, **old), CFG, NOW) == []
+
+
+def test_a_replacement_that_covers_the_domain_as_a_name_counts():
+    new, previous = _renewed(45)
+    new = Certificate(**{**vars(new), "domain": f"*.{API}", "names": (f"*.{API}", API)})
+    assert len(alarms(rules.old_certificates_deleted([new, previous], CFG, NOW))) == 1
