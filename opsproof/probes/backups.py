@@ -157,11 +157,21 @@ def record_path(env, method: str) -> Path:
 
 def read_record(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text())
     except FileNotFoundError:
         return None
     except ValueError as e:
         return {"passed": False, "failures": [f"{path}: not a drill record ({e})"], "finished_at": None}
+    record["validations"] = [_as_finding_row(v) for v in record.get("validations", [])]
+    return record
+
+
+def _as_finding_row(v: dict) -> dict:
+    """A validation row as a Finding's row; drills recorded before the Finding shape wrote name/source/restored/ok."""
+    if "status" in v or "ok" not in v:
+        return v
+    return {"status": "ok" if v["ok"] else "alarm", "subject": v.get("name"), "reason": v.get("detail", ""),
+            "measured": v.get("restored"), "limit": v.get("source"), "key": None, "fix": None}
 
 
 def write_record(path: Path, record: dict) -> None:

@@ -2,6 +2,7 @@
 instance or a logical dump can be wrong is an alarm naming its culprit and the configuration key. No sandbox."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -154,3 +155,12 @@ def test_a_fresh_complete_readable_dump_is_ok():
 def test_each_way_a_logical_dump_fails(read, expected):
     [line] = alarms(rules.logical_dump("/backups/*.dump", read, LG, D))
     assert expected in line, line
+
+
+def test_a_drill_recorded_before_findings_reads_as_finding_rows(tmp_path):
+    from opsproof.probes.backups import read_record
+
+    old = {"name": "count(*) users", "source": 5000, "restored": 4000, "ok": False, "detail": "-1000 rows"}
+    (tmp_path / "r.json").write_text(json.dumps({**GOOD, "validations": [old]}))
+    [row] = read_record(tmp_path / "r.json")["validations"]
+    assert row["status"] == "alarm" and row["subject"] == "count(*) users" and row["limit"] == 5000
