@@ -58,7 +58,7 @@ def db_parameters(ctx, reboot=False):
 
     live_off = [r.name for r in review if r not in changes and p.check_live
                 and not within(r.live_number, r.want, p.tolerance_percent)]
-    needs_reboot = bool(changes) or inst.apply_status == "pending-reboot" or bool(live_off)
+    needs_reboot = bool(changes) or inst.parameter_apply_status == "pending-reboot" or bool(live_off)
     now = dt.datetime.now(dt.timezone.utc)
     window = schedule.current_or_next(ctx.env.window.schedule, now)
     if not reboot:

@@ -25,6 +25,9 @@ import psycopg
 
 from ..config.database import Parameters, parse_size
 from ..connect import aws_call
+from ..errors import ProbeFailed
+from ..probes.rds import Instance
+from ..probes.rds import instance as rds_instance
 
 # Base unit of each memory parameter when a value carries none (pg_settings.unit; RDS writes values in it).
 BASE_UNIT = {"shared_buffers": 8192, "effective_cache_size": 8192, "temp_buffers": 8192, "wal_buffers": 8192,
@@ -133,21 +136,13 @@ def live(conn: psycopg.Connection, names: list[str]) -> dict[str, Live]:
     return out
 
 
-@dataclass(frozen=True)
-class Instance:
-    id: str
-    instance_class: str
-    parameter_group: str
-    apply_status: str
-    """in-sync, or pending-reboot when a static change waits for a reboot."""
-
-
 def instance(rds, instance_id: str) -> Instance:
-    i = aws_call(f"rds describe-db-instances {instance_id}", rds.describe_db_instances,
-                 DBInstanceIdentifier=instance_id)["DBInstances"][0]
-    groups = i.get("DBParameterGroups") or [{}]
-    return Instance(i["DBInstanceIdentifier"], i.get("DBInstanceClass", ""), groups[0].get("DBParameterGroupName", ""),
-                    groups[0].get("ParameterApplyStatus", "in-sync"))
+    """The RDS instance whose parameter group is reviewed (described by opsproof/probes/rds.py, the one place that
+    reads DB instances)."""
+    found = rds_instance(rds, instance_id)
+    if found is None:
+        raise ProbeFailed(f"rds: no DB instance {instance_id!r} (rds.instance_id)")
+    return found
 
 
 def group_values(rds, group: str, names: list[str]) -> dict[str, str]:

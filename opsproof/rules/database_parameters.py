@@ -4,7 +4,8 @@ as a comparable number) and [database.parameters]."""
 
 from ..config.database import Parameters
 from ..findings import Finding, alarm, ok
-from ..postgres.parameters import Instance, Parameter
+from ..postgres.parameters import Parameter
+from ..probes.rds import Instance
 
 FIX = "python -m actions db-parameters"
 
@@ -28,10 +29,10 @@ def parameters(inst: Instance, params: list[Parameter], p: Parameters) -> list[F
                       key="database.parameters.recommended")]
     found = parameter_values(params, p.tolerance_percent, p.check_live)
     group = f"parameter group {inst.parameter_group}"
-    if inst.apply_status == "in-sync":
-        found.append(ok(group, "in-sync", measured=inst.apply_status, limit="in-sync"))
+    if inst.parameter_apply_status == "in-sync":
+        found.append(ok(group, "in-sync", measured=inst.parameter_apply_status, limit="in-sync"))
     else:
-        found.append(alarm(group, f"is {inst.apply_status} (reboot in a window)", measured=inst.apply_status,
+        found.append(alarm(group, f"is {inst.parameter_apply_status} (reboot in a window)", measured=inst.parameter_apply_status,
                            limit="in-sync", fix=FIX + " --apply --reboot (inside the window)"))
     return found
 

@@ -4,6 +4,8 @@ the limit and the fix; the healthy case says what it looked at. No sandbox."""
 
 import datetime as dt
 
+from dataclasses import replace
+
 import pytest
 
 from opsproof import findings
@@ -14,7 +16,7 @@ from opsproof.postgres.archive import Overdue
 from opsproof.postgres.bloat import Bloat
 from opsproof.postgres.horizon import Prepared, Slot
 from opsproof.postgres.indexes import BrokenIndex, DuplicateIndex
-from opsproof.postgres.parameters import Instance, reviewed
+from opsproof.postgres.parameters import reviewed
 from opsproof.postgres.replication import Replica
 from opsproof.postgres.sequences import Sequence
 from opsproof.postgres.server import Server
@@ -349,7 +351,8 @@ def test_replica_lag_seconds_count_only_while_wal_is_outstanding():
 
 # ---- parameters ------------------------------------------------------------------------------------------------------
 RECOMMENDED = {"shared_buffers": "8GB", "work_mem": "50MB", "random_page_cost": "1.1"}
-INSTANCE = Instance("prod-db", "db.r6g.xlarge", "prod-params", "in-sync")
+INSTANCE = RdsInstance("prod-db", "available", instance_class="db.r6g.xlarge", parameter_group="prod-params",
+                       parameter_apply_status="in-sync")
 
 
 def review(group, running=None, memory=32 * 1024 ** 3, instance=INSTANCE, **cfg):
@@ -397,9 +400,9 @@ def test_the_live_value_is_compared_when_asked():
 
 
 def test_a_change_waiting_for_a_reboot_and_an_unknown_class():
-    pending = only_alarm(review(GOOD, instance=Instance("prod-db", "db.r6g.xlarge", "prod-params", "pending-reboot")))
+    pending = only_alarm(review(GOOD, instance=replace(INSTANCE, parameter_apply_status="pending-reboot")))
     assert pending.line().startswith("parameter group prod-params: is pending-reboot (reboot in a window)")
-    unknown = only_alarm(review({}, instance=Instance("prod-db", "db.t3.micro", "prod-params", "in-sync")))
+    unknown = only_alarm(review({}, instance=replace(INSTANCE, instance_class="db.t3.micro")))
     assert unknown.subject == "prod-db" and '[database.parameters.recommended."db.t3.micro"]' in unknown.reason
 
 
