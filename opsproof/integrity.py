@@ -12,12 +12,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import psycopg
 
 from . import ROOT, config, history, manifest
 from .errors import ConfigError
@@ -172,7 +169,7 @@ def seal(env: config.Environment, folder: Path, record: dict, started_at: float)
             path, digest, data = write(previous)
             run.manifest_digest, run.previous_digest, run.manifest = digest, previous, data
             run_id = tx.add_run(run)
-    except (sqlite3.Error, psycopg.Error) as e:  # a history that is down must not cost the run its manifest
+    except history.StoreError as e:  # a history that is down must not cost the run its manifest
         path, digest, _ = write(None)
         return Sealed(path, digest, None, key is not None, None,
                       notes + [f"history unavailable, manifest not chained: {type(e).__name__}: {e}"])

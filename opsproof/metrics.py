@@ -15,7 +15,6 @@ sum over a day is below 1, and a day without any run is breaching too).
 import os
 from pathlib import Path
 
-from . import connect
 from .config import Environment
 
 
@@ -85,6 +84,8 @@ def cloudwatch_data(env: Environment, record: dict, duration_s: float, timestamp
 
 def put_cloudwatch(env: Environment, record: dict, duration_s: float, timestamp: float) -> int:
     """PutMetricData in [integrity]'s region with its credentials; the number of data points sent."""
+    from . import connect  # boto3 only for a run that publishes
+
     data = cloudwatch_data(env, record, duration_s, timestamp)
     cw = connect.aws_client(env, "cloudwatch", "integrity")
     connect.aws_call("cloudwatch:PutMetricData", cw.put_metric_data,

@@ -2,7 +2,7 @@
 over time (pass rates, flaky checks, checks never red, red-to-green times, trends of key measured values)."""
 
 from .migrations import LATEST
-from .store import Row, Run, Store, is_url, open_store
+from .store import Row, Run, Store, StoreError, is_url, open_store
 from .summary import Summary, fragment, lines, summarize
 
-__all__ = ["LATEST", "Row", "Run", "Store", "Summary", "fragment", "is_url", "lines", "open_store", "summarize"]
+__all__ = ["LATEST", "Row", "Run", "Store", "StoreError", "Summary", "fragment", "is_url", "lines", "open_store", "summarize"]

@@ -52,6 +52,10 @@ class Row:
     measurements: list[tuple[str, str, float]] = field(default_factory=list)
 
 
+class StoreError(Exception):
+    """The store could not be reached or written (sqlite3's or psycopg's error, re-raised as one)."""
+
+
 def is_url(location: str) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
 
@@ -60,21 +64,37 @@ def open_store(location: str | Path, lock_timeout_s: float = 60.0) -> "Store":
     """A PostgreSQL URL, else a SQLite file's path (its folder is made)."""
     if is_url(str(location)):
         return Store("postgresql", str(location), lock_timeout_s)
-    Path(location).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        Path(location).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"{location}: {e}") from None
     return Store("sqlite", str(location), lock_timeout_s)
 
 
 class Store:
     def __init__(self, dialect: str, location: str, lock_timeout_s: float):
         self.dialect, self.location, self.lock_timeout_s = dialect, location, lock_timeout_s
-        if dialect == "sqlite":
-            # autocommit mode: transactions are ours (BEGIN IMMEDIATE), and a busy store is waited for
-            self.conn = sqlite3.connect(location, timeout=lock_timeout_s, isolation_level=None)
-        else:
-            import psycopg
-
-            self.conn = psycopg.connect(location, autocommit=True, connect_timeout=10)
         self._migrated = False
+        with self._errors():
+            if dialect == "sqlite":
+                # autocommit mode: transactions are ours (BEGIN IMMEDIATE), and a busy store is waited for
+                self.conn = sqlite3.connect(location, timeout=lock_timeout_s, isolation_level=None)
+            else:
+                import psycopg
+
+                self.conn = psycopg.connect(location, autocommit=True, connect_timeout=10)
+
+    @contextlib.contextmanager
+    def _errors(self):
+        """sqlite3's and psycopg's errors as StoreError (one line naming the store, never a password)."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.location}: {e}") from None
+        except Exception as e:
+            if type(e).__module__.startswith("psycopg"):
+                raise StoreError(f"PostgreSQL history: {str(e).strip().splitlines()[0]}") from None
+            raise
 
     def __enter__(self):
         return self
@@ -90,26 +110,29 @@ class Store:
         return sql.replace("%s", "?") if self.dialect == "sqlite" else sql
 
     def execute(self, sql: str, params=()):
-        return self.conn.execute(self._sql(sql), params)
+        with self._errors():
+            return self.conn.execute(self._sql(sql), params)
 
     def query(self, sql: str, params=()) -> list[tuple]:
-        return list(self.execute(sql, params).fetchall())
+        with self._errors():
+            return list(self.execute(sql, params).fetchall())
 
     # ---- transactions ------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _exclusive(self):
         if self.dialect == "sqlite":
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.execute("BEGIN IMMEDIATE")
         else:
-            self.conn.execute("BEGIN")
-            self.conn.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'")
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            self.execute("BEGIN")
+            self.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'")
+            self.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        self.execute("COMMIT")
 
     @contextlib.contextmanager
     def appending(self):
@@ -180,11 +203,12 @@ class Store:
     def _many(self, sql: str, rows: list[tuple]) -> None:
         if not rows:
             return
-        if self.dialect == "sqlite":
-            self.conn.executemany(self._sql(sql), rows)
-        else:
-            with self.conn.cursor() as cur:
-                cur.executemany(sql, rows)
+        with self._errors():
+            if self.dialect == "sqlite":
+                self.conn.executemany(self._sql(sql), rows)
+            else:
+                with self.conn.cursor() as cur:
+                    cur.executemany(sql, rows)
 
     def rows(self, environment: str, since: float) -> list[Row]:
         """Every check's result in the environment's runs since `since` (epoch s), oldest first."""
