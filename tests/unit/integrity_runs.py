@@ -13,7 +13,7 @@ UTC = dt.timezone.utc
 
 
 def environment(history: str | Path, **integrity_keys) -> config.Environment:
-    env = config.load("sandbox")
+    env = config.load()  # $OPSPROOF_ENV: a private sandbox when the tests have one
     return env.model_copy(update={"integrity": Integrity(history=str(history), **integrity_keys)})
 
 
