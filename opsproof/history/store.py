@@ -13,6 +13,7 @@ runs at once queue rather than both linking to the same head (a fork) or both mi
 import contextlib
 import sqlite3
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,17 +173,25 @@ class Store:
         """The environment's last manifest: (digest, bytes)."""
         rows = self.query("SELECT manifest_digest, manifest FROM runs WHERE environment = %s AND manifest_digest "
                           "IS NOT NULL ORDER BY id DESC LIMIT 1", (environment,))
-        return (rows[0][0], _bytes(rows[0][1])) if rows else None
+        return (rows[0][0], _unpack(rows[0][1])) if rows else None
 
     def manifest(self, digest: str) -> bytes | None:
         if not self.version():
             return None
         rows = self.query("SELECT manifest FROM runs WHERE manifest_digest = %s", (digest,))
-        return _bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+        return _unpack(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def _ids(self, table: str, unique: tuple[str, ...], values: set[tuple], extra: tuple[str, ...] = ()) -> dict:
+        """unique names -> id in `table` (checks, series): each name is stored once and referenced by every run."""
+        cols = unique + extra
+        if values:
+            self._many(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
+                       f"ON CONFLICT ({', '.join(unique)}) DO NOTHING", sorted(values, key=str))
+        return {tuple(r[1:]): r[0] for r in self.query(f"SELECT id, {', '.join(unique)} FROM {table}")}
 
     def add_run(self, run: Run) -> int:
         assert self._migrated, "add_run inside appending()"
-        manifest = run.manifest.decode() if run.manifest is not None else None
+        manifest = zlib.compress(run.manifest, 9) if run.manifest is not None else None
         cols = ("environment", "account", "change_request", "commit_sha", "markexpr", "started_at", "finished_at",
                 "exitstatus", "folder", "manifest_digest", "previous_digest", "manifest")
         values = (run.environment, run.account, run.change_request, run.commit_sha, run.markexpr, run.started_at,
@@ -192,12 +201,15 @@ class Store:
             run_id = self.execute(sql, values).lastrowid
         else:
             run_id = self.query(sql + " RETURNING id", values)[0][0]
-        self._many("INSERT INTO results (run_id, nodeid, area, outcome, duration_s, evidence_digest) "
-                   "VALUES (%s, %s, %s, %s, %s, %s)",
-                   [(run_id, r["nodeid"], r.get("area"), r["outcome"], r.get("duration_s"), r.get("evidence_digest"))
+        checks = self._ids("checks", ("nodeid",), {(r["nodeid"], r.get("area")) for r in run.results}, ("area",))
+        self._many("INSERT INTO results (run_id, check_id, outcome, duration_s, evidence_digest) "
+                   "VALUES (%s, %s, %s, %s, %s)",
+                   [(run_id, checks[(r["nodeid"],)], r["outcome"], r.get("duration_s"), r.get("evidence_digest"))
                     for r in run.results])
-        self._many("INSERT INTO measurements (run_id, nodeid, key, subject, value) VALUES (%s, %s, %s, %s, %s)",
-                   [(run_id, r["nodeid"], k, s, v) for r in run.results for k, s, v in r.get("measurements", ())])
+        points = {(k, s, r["nodeid"]): v for r in run.results for k, s, v in r.get("measurements", ())}
+        series = self._ids("series", ("key", "subject", "nodeid"), set(points))
+        self._many("INSERT INTO measurements (run_id, series_id, value) VALUES (%s, %s, %s)",
+                   [(run_id, series[k], v) for k, v in points.items()])
         return run_id
 
     def _many(self, sql: str, rows: list[tuple]) -> None:
@@ -215,15 +227,15 @@ class Store:
         if not self.version():
             return []
         found = self.query(
-            "SELECT r.id, r.finished_at, x.nodeid, x.area, x.outcome, x.evidence_digest FROM runs r "
-            "JOIN results x ON x.run_id = r.id WHERE r.environment = %s AND r.finished_at >= %s "
-            "ORDER BY r.id, x.nodeid", (environment, since))
+            "SELECT r.id, r.finished_at, c.nodeid, c.area, x.outcome, x.evidence_digest FROM runs r "
+            "JOIN results x ON x.run_id = r.id JOIN checks c ON c.id = x.check_id "
+            "WHERE r.environment = %s AND r.finished_at >= %s ORDER BY r.id, c.nodeid", (environment, since))
         out = [Row(*r) for r in found]
         by = {(r.run_id, r.nodeid): r for r in out}
         for run_id, nodeid, key, subject, value in self.query(
-                "SELECT m.run_id, m.nodeid, m.key, m.subject, m.value FROM measurements m JOIN runs r "
-                "ON r.id = m.run_id WHERE r.environment = %s AND r.finished_at >= %s ORDER BY m.run_id",
-                (environment, since)):
+                "SELECT m.run_id, s.nodeid, s.key, s.subject, m.value FROM measurements m "
+                "JOIN runs r ON r.id = m.run_id JOIN series s ON s.id = m.series_id "
+                "WHERE r.environment = %s AND r.finished_at >= %s ORDER BY m.run_id, s.id", (environment, since)):
             if (run_id, nodeid) in by:
                 by[(run_id, nodeid)].measurements.append((key, subject, value))
         return out
@@ -246,5 +258,5 @@ class Store:
             "GROUP BY previous_digest HAVING count(*) > 1", (environment,))]
 
 
-def _bytes(v) -> bytes:
-    return v.encode() if isinstance(v, str) else bytes(v)
+def _unpack(v) -> bytes:
+    return zlib.decompress(bytes(v))

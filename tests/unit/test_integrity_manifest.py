@@ -136,10 +136,11 @@ def test_the_chain_is_followed_back_and_a_rewritten_link_is_caught(tmp_path):
     v = _verify(env, runs[-1].path.parent)
     assert v.ok and any("3 link(s) back verified" in n for n in v.notes), v.notes
     import sqlite3
+    import zlib
 
+    edited = runs[1].path.read_bytes().replace(b'"payload"', b'"payload" ')
     with sqlite3.connect(tmp_path / "history.sqlite") as c:  # someone edits an old run's manifest in the store
-        c.execute("UPDATE runs SET manifest = replace(manifest, 'payload', 'payload ') WHERE manifest_digest = ?",
-                  (runs[1].digest,))
+        c.execute("UPDATE runs SET manifest = ? WHERE manifest_digest = ?", (zlib.compress(edited), runs[1].digest))
     assert any("does not hash to its digest" in p for p in _verify(env, runs[-1].path.parent).problems)
 
 
