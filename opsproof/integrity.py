@@ -100,9 +100,20 @@ def measurements(check: dict) -> list[tuple[str, str, float]]:
     return out
 
 
+VERDICT = ("status", "reason")
+"""A findings table's judgement columns: a flip changes them by definition, so "the same evidence" leaves them out."""
+
+
 def evidence_digest(check: dict) -> str:
-    """Whether a check's evidence changed from one run to the next (64 bits tell that; they prove nothing)."""
-    data = json.dumps(check.get("evidence") or [], sort_keys=True, default=str).encode()
+    """Whether a check's evidence (what it measured) changed from one run to the next; 64 bits tell that."""
+    def measured(item: dict) -> dict:
+        if item.get("kind") == "table" and isinstance(item.get("payload"), list):
+            rows = [{k: v for k, v in r.items() if k not in VERDICT} if isinstance(r, dict) else r
+                    for r in item["payload"]]
+            return {**item, "payload": rows}
+        return item
+
+    data = json.dumps([measured(e) for e in check.get("evidence") or []], sort_keys=True, default=str).encode()
     return hashlib.sha256(data).hexdigest()[:16]
 
 

@@ -153,3 +153,30 @@ def test_two_processes_appending_at_once_never_fork_the_chain(store_at, tmp_path
     env = environment(store_at)
     v = integrity.verify(last, env)
     assert v.ok and any(f"{2 * n - 1} link(s) back verified" in note for note in v.notes), (v.problems, v.notes)
+
+
+def test_the_same_evidence_ignores_the_findings_verdict_but_not_the_measured_value():
+    def ev(status, measured):
+        return [{"kind": "table", "title": "findings", "payload": [
+            {"status": status, "subject": "t", "reason": f"{status}!", "measured": measured, "limit": 10}]}]
+
+    red, green = check("test_a", "failed", evidence=ev("alarm", 5)), check("test_a", evidence=ev("ok", 5))
+    assert integrity.evidence_digest(red) == integrity.evidence_digest(green)
+    assert integrity.evidence_digest(check("test_a", evidence=ev("ok", 6))) != integrity.evidence_digest(green)
+
+
+def test_the_command_line_shows_the_history(tmp_path, capsys, monkeypatch):
+    from opsproof.__main__ import main
+
+    store = tmp_path / "history.sqlite"
+    env = environment(store)
+    for outcome in ("passed", "failed", "passed"):
+        seal_run(env, tmp_path / outcome, record([check("test_a", outcome)]))
+    assert main(["history", "--history", str(store)]) == 0
+    text = capsys.readouterr().out
+    assert "3 run(s)" in text and "67 %" in text and "red to green: checks/database/test_x.py::test_a" in text
+    assert main(["history", "--history", str(store), "--json"]) == 0
+    assert '"runs": 3' in capsys.readouterr().out
+    assert main(["alarm", "--gate", "nightly"]) == 0 and "LessThanThreshold" in capsys.readouterr().out
+    assert main(["keygen", str(tmp_path / "k.pem"), str(tmp_path / "k.pub")]) == 0
+    assert (tmp_path / "k.pem").stat().st_mode & 0o077 == 0
