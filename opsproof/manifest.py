@@ -60,7 +60,7 @@ def statement(digests: dict[str, str], record: dict, identity: dict, previous: s
     passed, warned, failed = [], [], []
     for c in record.get("checks", []):
         {"passed": passed, "waived": warned, "failed": failed}.get(c["outcome"], []).append(c["nodeid"])
-    result = "FAILED" if failed or record.get("exitstatus", 0) not in (0,) else "WARNED" if warned else "PASSED"
+    result = "FAILED" if failed or record.get("exitstatus", 0) != 0 else "WARNED" if warned else "PASSED"
     configuration = [
         {"name": "opsproof", "digest": {"gitCommit": identity["commit"]}} if identity.get("commit")
         else {"name": "opsproof", "annotations": {"gitCommit": "unknown"}},
