@@ -34,8 +34,10 @@ class Integrity(AwsTarget):
     """The windows (days) of each check's pass rate in the history report."""
     never_red_days: PositiveInt = 90
     """A check that ran in this many days and was never red is listed: can it fail?"""
-    trends: list[str] = Field(default_factory=lambda: ["*dead_tup*", "*days*", "*expir*", "*lag*"])
-    """Findings' configuration keys (shell patterns) whose measured values are charted over time."""
+    trends: list[str] = Field(default_factory=lambda: ["*dead_tup*", "*days_left*", "*lag*"])
+    """Findings' configuration keys (shell patterns) whose measured values are charted over time: dead tuples
+    (database.vacuum...), days to certificate expiry (certificates.min_days_left), replication lag. Evidence values
+    are kept too, as "check:title"."""
     max_charts: int = Field(default=6, ge=0)
     """Charts drawn per report (the first costs ~1 s of CPU with matplotlib's import, each more ~0.3 s; 0 lists the
     trends as text only)."""

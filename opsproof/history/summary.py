@@ -25,6 +25,8 @@ RED = ("failed", "waived")
 class CheckHistory:
     nodeid: str
     runs: int = 0
+    ran: int = 0
+    """Runs in which it was not skipped: a check only ever skipped was never red, and never green either."""
     pass_rate: dict[int, float | None] = field(default_factory=dict)
     flips_same_evidence: int = 0
     red_in_window: int = 0
@@ -48,7 +50,7 @@ class Summary:
 
     @property
     def never_red(self) -> list[CheckHistory]:
-        return [c for c in self.checks if c.runs and not c.red_in_window]
+        return [c for c in self.checks if c.ran and not c.red_in_window]
 
     def as_dict(self) -> dict:
         return {
@@ -76,6 +78,7 @@ def summarize(rows: list[Row], now: float, windows: list[int], never_red_days: i
             c.pass_rate[days] = (sum(r.outcome == "passed" for r in counted) / len(counted)) if counted else None
         c.red_in_window = sum(r.outcome in RED for r in rs if r.finished_at >= now - never_red_days * DAY_S)
         ran = [r for r in rs if r.outcome != "skipped"]
+        c.ran = len(ran)
         for a, b in zip(ran, ran[1:]):
             if (a.outcome in RED) != (b.outcome in RED) and a.evidence_digest and a.evidence_digest == b.evidence_digest:
                 c.flips_same_evidence += 1
@@ -122,7 +125,7 @@ def lines(s: Summary) -> list[str]:
     for c in s.checks:
         out.append("          " + " ".join(f"{_pct(c.pass_rate[d]):>5}" for d in s.windows) + f"  {c.nodeid}")
     out += [f"flaky (flipped {c.flips_same_evidence}x with the same evidence): {c.nodeid}" for c in s.flaky]
-    out += [f"never red in {s.never_red_days} days ({c.runs} runs): {c.nodeid}" for c in s.never_red]
+    out += [f"never red in {s.never_red_days} days ({c.ran} runs): {c.nodeid}" for c in s.never_red]
     for c in s.checks:
         if c.red_spells_s:
             out.append(f"red to green: {c.nodeid}: latest {_duration(c.red_spells_s[-1])}, longest "
@@ -138,13 +141,13 @@ def lines(s: Summary) -> list[str]:
 
 def fragment(s: Summary, max_charts: int) -> str:
     """The history section for the HTML reports: tables, and a chart per trend (matplotlib, drawn on demand)."""
-    e = html.escape
+    e, never = html.escape, s.never_red
     head = "".join(f"<th>{d} days</th>" for d in s.windows)
     rows = "".join(
         f"<tr><td>{e(_name(c.nodeid))}</td>" + "".join(f"<td>{_pct(c.pass_rate[d])}</td>" for d in s.windows) +
         f"<td>{c.runs}</td><td>{c.flips_same_evidence or ''}</td>"
         f"<td>{_duration(c.red_spells_s[-1]) if c.red_spells_s else ''}</td>"
-        f"<td>{'never red' if c.runs and not c.red_in_window else ''}</td></tr>" for c in s.checks)
+        f"<td>{'never red' if c in never else ''}</td></tr>" for c in s.checks)
     parts = [f"<h3>History</h3><p>{s.runs} run(s) of this environment in the last "
              f"{max(s.windows + [s.never_red_days])} days.</p>",
              f"<table border='1'><tr><th>check</th>{head}<th>runs</th><th>flips with the same evidence</th>"

@@ -98,7 +98,8 @@ def test_a_flip_with_the_same_evidence_is_flaky_and_one_with_new_evidence_is_not
 
 
 def test_a_check_never_red_in_90_days_is_named():
-    s = history.summarize(_rows("pppp", nodeid="a::never") + _rows("pfpp", nodeid="b::sometimes"), NOW, [30], 90, [])
+    s = history.summarize(_rows("pppp", nodeid="a::never") + _rows("pfpp", nodeid="b::sometimes") +
+                          _rows("ssss", nodeid="c::only-skipped"), NOW, [30], 90, [])
     assert [c.nodeid for c in s.never_red] == ["a::never"]
     assert "never red in 90 days (4 runs): a::never" in history.lines(s)
 
