@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import fnmatch
 import html
-import statistics
 from dataclasses import dataclass, field
 
 from .store import Row
@@ -119,6 +118,8 @@ def _name(nodeid: str) -> str:
 
 
 def lines(s: Summary) -> list[str]:
+    import statistics  # the command line's; the plugin never needs it (collection stays fast)
+
     out = [f"{s.runs} run(s) in the last {max(s.windows + [s.never_red_days])} days"]
     w = " ".join(f"{d:>4}d" for d in s.windows)
     out.append(f"pass rate {w}  check")
