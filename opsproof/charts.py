@@ -123,3 +123,10 @@ def bars_chart(title: str, days, counts, limit: float | None = None, unit: str =
         ax.axhline(limit, color=LIMIT, lw=1, ls="--", label=f"{limit_label} {limit:g}")
         ax.legend(fontsize=7, loc="upper left", frameon=False)
     return _png(fig)
+
+
+def series_chart(title: str, times, values, unit: str = "") -> bytes:
+    """One measured value over runs (the run history's trends): a line with each run's point."""
+    fig, ax = _axes(title, unit)
+    ax.plot(_dates(times), values, "o-", ms=2.5, lw=1, color=DAILY)
+    return _png(fig)

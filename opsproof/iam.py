@@ -82,6 +82,8 @@ POLICIES: dict[str, dict[str, str | None]] = {
         "application-autoscaling:DescribeScalingActivities": None},
     "window": {"cloudwatch:GetMetricStatistics": BASELINE, "rds:DescribeDBInstances": BASELINE,
                "ecs:DescribeServices": BASELINE},
+    "integrity": {"cloudwatch:PutMetricData": "only with [integrity] cloudwatch = true (opt-in; the run's own "
+                                              "metrics, its one write): the healthy run does not publish"},
 }
 """section -> {IAM action: None when the healthy run makes the call, else why it cannot}."""
 

@@ -21,6 +21,7 @@ from .certificates import Certificates, Endpoint
 from .database import Database
 from .hosts import Hosts
 from .infrastructure import Infrastructure
+from .integrity import Integrity
 from .sandbox import Sandbox
 from .secrets import Secrets
 from .security import Security
@@ -43,6 +44,7 @@ __all__ = [
     "Environment",
     "Hosts",
     "Infrastructure",
+    "Integrity",
     "Rds",
     "Resolved",
     "Sandbox",
@@ -58,7 +60,8 @@ __all__ = [
 
 ENV_DIR = ROOT / "environments"
 AWS_SECTIONS = ("aws", "rds", "backups", "storage.source", "storage.replica", "storage.inventory", "certificates",
-                "secrets", "security", "services", "infrastructure", "capacity", "window")
+                "secrets", "security", "services", "infrastructure", "capacity", "window",
+                "integrity")
 """Every place AWS calls are made from: each has its own region and credentials (opsproof/config/target.py)."""
 
 
@@ -80,6 +83,7 @@ class Environment(Section):
     infrastructure: Infrastructure = Infrastructure()
     capacity: Capacity = Capacity()
     window: Window = Window()
+    integrity: Integrity = Integrity()
     sandbox: Sandbox | None = None
 
     # Where relative paths in the file are anchored, and the file itself; set by load().
