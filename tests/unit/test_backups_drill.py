@@ -42,7 +42,7 @@ def test_drill_passes_and_records_on_the_healthy_sandbox(env, sandbox):
     assert report.ok, report.as_text()
     record = json.loads(env.backups.drill.record.read_text())
     assert record["passed"] and record["cleanup"] == {"deleted": True}
-    assert {v["name"] for v in record["validations"]} == {"count(*) users", "count(*) projects",
+    assert {v["subject"] for v in record["validations"]} == {"count(*) users", "count(*) projects",
                                                           "max(created_at) jobs"}
     assert record["amcheck"]["status"] == "ok" and record["amcheck"]["checked"] > 0
     assert record["foreign_keys_checked"] == 4 and record["orphans"] == []
