@@ -1,5 +1,5 @@
 """Every check under checks/, read from its source (no pytest, no import of the check modules): its function name,
-the docstring's first line, its markers and its file. What the runbook's coverage and the reports name checks by.
+the docstring's first paragraph (the runbook sentence, whole), its markers and its file. What the runbook's coverage and the reports name checks by.
 
     >>> checks()["test_no_invalid_indexes"]["markers"]
     ['database', 'monthly', 'nightly', 'post_maintenance']
@@ -20,8 +20,8 @@ def checks(root: Path | None = None) -> dict[str, dict]:
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 marks = module_marks | ({_mark_name(d) for d in node.decorator_list} - {None})
-                doc = (ast.get_docstring(node) or "").strip().splitlines()
-                out[node.name] = {"doc": doc[0] if doc else "", "markers": sorted(marks),
+                doc = (ast.get_docstring(node) or "").strip().split("\n\n")[0]
+                out[node.name] = {"doc": " ".join(doc.split()), "markers": sorted(marks),
                                   "path": str(path.relative_to(base))}
     return out
 

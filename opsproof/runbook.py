@@ -316,14 +316,18 @@ class Coverage:
         return out
 
     def section_of(self, check: str, areas: list[str] = ()) -> str:
-        """The key of the first section whose steps name the check, else the first whose areas it is of."""
-        for sec, _, st in self.steps():
-            if check in st.checks:
-                return sec.key
+        """The key of the section of the check's area marker, else of the first step that names it."""
         for sec in self.sections:
             if set(areas) & set(sec.areas):
                 return sec.key
+        for sec, _, st in self.steps():
+            if check in st.checks:
+                return sec.key
         return self.sections[0].key
+
+    def steps_of(self, check: str) -> list[str]:
+        """'Part: step' of every step that names the check."""
+        return [f"{part.title}: {st.text}" for _, part, st in self.steps() if check in st.checks]
 
     def as_rows(self) -> list[dict]:
         """Plain rows (section, part, step, kind, coverage, actions, checks with their docstrings, why)."""

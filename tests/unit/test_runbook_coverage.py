@@ -47,4 +47,6 @@ def test_totals_and_sections_in_the_runbooks_order():
     assert t["steps"] == len(cov.as_rows())
     assert t["human-only"] >= 1 and t["covered by checks"] > t["human-only"]
     assert cov.section_of("test_no_invalid_indexes") == "database"
+    assert cov.section_of("test_backup_retention_is_enough", ["backups"]) == "backups"
+    assert cov.steps_of("test_backup_retention_is_enough") == ["24 Hours Before: Verify backup integrity"]
     assert cov.section_of("test_unknown", ["capacity"]) == "capacity"
