@@ -8,4 +8,5 @@ pytest_plugins = [
     "fixtures.monitoring",
     "fixtures.reporting",
     "fixtures.window",
+    "fixtures.change_report",
 ]
