@@ -138,6 +138,18 @@ def _coverage_groups(rows: list[dict]) -> list[dict]:
     return out
 
 
+def write(out: Path, record: dict, run: dict | None = None, links: dict[str, str] | None = None,
+          name: str = "change-request.html") -> Path:
+    """Render the report of a run's record (and its window run) with the runbook coverage into out/name."""
+    from . import check_index
+
+    cov = runbook.Coverage(runbook.SECTIONS, check_index.checks())  # the steps name the actions: no registry needed
+    path = Path(out) / name
+    path.write_text(render(Inputs(record=record, coverage=cov.as_rows(), run=run, links=links or {},
+                                  totals=cov.totals(), checks=cov.checks)))
+    return path
+
+
 def render(inp: Inputs) -> str:
     # lenient about missing keys: records come from runs of many versions; what is absent is left out
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True, trim_blocks=True,
