@@ -50,6 +50,18 @@ def when(value) -> str:
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if t.tzinfo else t.strftime("%Y-%m-%d %H:%M")
 
 
+def took(seconds) -> str:
+    """'1 h 12 min', '6 min 52 s', '4.2 s' from seconds."""
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return str(seconds or "")
+    if s < 60:
+        return f"{s:.1f} s"
+    m, sec = divmod(round(s), 60)
+    return f"{m // 60} h {m % 60} min" if m >= 60 else f"{m} min {sec} s"
+
+
 def check_view(c: dict, known: dict | None = None, cov: "runbook.Coverage | None" = None) -> dict:
     """A check as the report shows it: its sentence, status, key measured value, culprits and fix."""
     found = c.get("findings") or []
@@ -84,7 +96,8 @@ def view(inp: Inputs) -> dict:
     counts = tally(r.get("checks", []))
     by_section: dict[str, list[dict]] = {s.key: [] for s in runbook.SECTIONS}
     for c in checks:
-        by_section[cov.section_of(c["name"], c["markers"])].append(c)
+        folder = c["nodeid"].split("/")[1:2] if c["nodeid"].startswith("checks/") else []  # checks/security/...
+        by_section[cov.section_of(c["name"], [*folder, *c["markers"]])].append(c)
     order = {"failed": 0, "waived": 1, "passed": 2, "skipped": 3}
     sections = []
     for s in runbook.SECTIONS:
@@ -154,5 +167,6 @@ def render(inp: Inputs) -> str:
     # lenient about missing keys: records come from runs of many versions; what is absent is left out
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True, trim_blocks=True,
                              lstrip_blocks=True)
+    env.filters["took"] = took
     text = env.get_template(TEMPLATE.name).render(v=view(inp))
     return secrets.redact(text)

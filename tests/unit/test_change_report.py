@@ -58,7 +58,7 @@ def test_before_after_waivers_window_coverage_and_links():
     html = _html()
     assert "Metrics Before/After" in html and "182 ms" in html and "171 ms" in html
     assert "security@aifilmstudio.test" in html and "2026-12-20" in html
-    assert "Reindex large tables" in html and "Deviations from the plan" in html
+    assert "Reindex large tables" in html and "Deviations from the plan" in html and "1 h 12 min" in html
     assert "Runbook coverage" in html and "by a person: people join a call" in html
     assert 'href="report.html"' in html and 'href="evidence.json"' in html
 
