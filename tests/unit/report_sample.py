@@ -26,13 +26,13 @@ WAIVED = {"test_deployed_images_have_no_critical_findings": {
     "entry": 1}}
 SKIPPED = {"test_quarterly_capacity_report": "quarterly check: next due 2027-01-10"}
 COMPARISON = [
-    {"label": "API p95 response time", "before": "182 ms", "after": "171 ms", "change": "-6.0%", "verdict": "ok",
+    {"key": "api.p95_ms", "label": "API p95 response time", "before": "182 ms", "after": "171 ms", "change": "-6.0%", "verdict": "ok",
      "reason": ""},
-    {"label": "Database CPU", "before": "31.0%", "after": "34.5%", "change": "+3.5 points", "verdict": "ok",
+    {"key": "db.cpu_pct", "label": "Database CPU", "before": "31.0%", "after": "34.5%", "change": "+3.5 points", "verdict": "ok",
      "reason": ""},
-    {"label": "Storage usage", "before": "412.0 GB", "after": "398.2 GB", "change": "-3.3%", "verdict": "expected",
+    {"key": "storage.used_gb", "label": "Storage usage", "before": "412.0 GB", "after": "398.2 GB", "change": "-3.3%", "verdict": "expected",
      "reason": "the plan expects it to change (archive-jobs)"},
-    {"label": "Rows in jobs", "before": "1204332", "after": "1187110", "change": "-1.4%", "verdict": "expected",
+    {"key": "rows.jobs", "label": "Rows in jobs", "before": "1204332", "after": "1187110", "change": "-1.4%", "verdict": "expected",
      "reason": "archived"}]
 
 
