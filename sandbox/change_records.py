@@ -23,6 +23,8 @@ import secrets
 import time
 import uuid
 from pathlib import Path
+
+from . import throwaway
 from urllib.parse import parse_qs, urlsplit
 
 CREDENTIALS_FILE = "change-records.json"
@@ -34,12 +36,8 @@ def handles(path: str) -> bool:
     return path.startswith(PREFIXES)
 
 
-def ensure_credentials(state: Path) -> None:
-    path = state / "secrets" / CREDENTIALS_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"user": "opsproof-sandbox", "password": secrets.token_urlsafe(18)}))
-        path.chmod(0o600)
+def ensure_credentials(state: Path) -> Path:
+    return throwaway.credentials(state, CREDENTIALS_FILE)
 
 
 def sys_id_of(number: str) -> str:

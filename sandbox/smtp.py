@@ -11,15 +11,13 @@ import secrets
 import ssl
 from pathlib import Path
 
+from . import throwaway
+
 CREDENTIALS_FILE = "smtp.json"
 
 
-def ensure_credentials(state: Path) -> None:
-    path = state / "secrets" / CREDENTIALS_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"user": "opsproof-sandbox", "password": secrets.token_urlsafe(18)}))
-        path.chmod(0o600)
+def ensure_credentials(state: Path) -> Path:
+    return throwaway.credentials(state, CREDENTIALS_FILE)
 
 
 def mails(state: Path) -> list[dict]:
