@@ -77,10 +77,10 @@ def check_view(c: dict, known: dict | None = None, cov: "runbook.Coverage | None
         if value is not None:
             v, unit = value["payload"]
             measured = f"{value['title']}: {v}{(' ' + unit) if unit else ''}"
-    culprits = [{"subject": f.get("subject"), "reason": f.get("reason"), "measured": f.get("measured"),
+    name = c["nodeid"].split("::")[-1].split("[")[0]
+    culprits = [{"subject": f.get("subject") if f.get("subject") != name else None, "reason": f.get("reason"), "measured": f.get("measured"),
                  "limit": f.get("limit"), "key": f.get("key")} for f in bad]
     fixes = list(dict.fromkeys(f["fix"] for f in bad if f.get("fix")))
-    name = c["nodeid"].split("::")[-1].split("[")[0]
     doc = ((known or {}).get(name) or {}).get("doc") or c.get("doc") or name  # the whole sentence, not its first line
     return {"name": name, "nodeid": c["nodeid"], "doc": doc, "steps": cov.steps_of(name) if cov else [], "outcome": c["outcome"],
             "label": STATUS_LABEL.get(c["outcome"], c["outcome"].upper()), "measured": measured,
