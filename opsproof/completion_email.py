@@ -1,7 +1,8 @@
 """The completion email (runbook, Post-Maintenance Checklist: "Send completion email to stakeholders"): the verdict
 in the body, the change-request report attached, sent over SMTP with STARTTLS.
 
-    >>> msg = compose(verdict, sender="opsproof@example.com", to=["cab@example.com"], report=Path("change-request.html"))
+    >>> msg = compose("Maintenance complete: 2026-01-11 (CHG0030001): checks passed", "\n".join(verdict_lines(record)),
+    ...               "opsproof@example.com", ["cab@example.com"], Path("reports/change-request.html"))
     >>> send(env.window.notify.email, msg, env.path)
     Delivery(channel='email', event='complete', ok=True, attempts=1, detail='to 1 recipient(s) via smtp.example.com:587 (STARTTLS)', ...)
 
