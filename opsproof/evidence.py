@@ -19,10 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import secrets
-
-
-class SecretInEvidence(TypeError):
-    pass
+from .errors import SecretInEvidence
 
 
 def _plain(v: Any) -> Any:
