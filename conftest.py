@@ -9,4 +9,5 @@ pytest_plugins = [
     "fixtures.reporting",
     "fixtures.window",
     "fixtures.integrity",
+    "fixtures.change_report",
 ]

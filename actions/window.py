@@ -14,7 +14,10 @@ With --apply, in order:
    started, nor any after it, and "extra time needed" is notified;
 4. the post-maintenance suite, compared against the baseline;
 5. notify completion; the evidence folder holds window.json (steps, deviations, notifications), the pre/post/step
-   reports, the baseline, notifications.jsonl and the maintenance log.
+   reports, the baseline, notifications.jsonl and the maintenance log;
+6. hand over: post/change-request.html is rendered again with the whole window (steps, deviations), emailed to the
+   stakeholders ([window.notify.email]) and attached with the JUnit XML and evidence.json to each change request of
+   the plan ([window.attach]); what happened is in window.json (notifications, attachments).
 
 A notification that cannot be delivered is recorded and never stops the window. Exit code 0: every step done and
 verified, no deviation, the post-maintenance suite passed; 1: otherwise (the maintenance log says what happened).
@@ -32,7 +35,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from opsproof import ROOT, baseline, config, maintenance_log, plan as plans, schedule, secrets
+from opsproof import ROOT, baseline, change_report, config, handover, maintenance_log, plan as plans, schedule, \
+    secrets
 from opsproof.config.window import format_duration
 from opsproof.errors import ConfigError
 from opsproof.notify import Notifier
@@ -221,7 +225,7 @@ class Ticker(threading.Thread):
 class Runner:
     def __init__(self, env: config.Environment, plan: plans.Plan, out: Path | None = None, *, clock=schedule.now,
                  checks: PytestChecks | None = None, notifier: Notifier | None = None, say=print,
-                 run_step=None, source: str | None = None):
+                 run_step=None, source: str | None = None, hand_over=None):
         self.env, self.plan, self.clock, self.say = env, plan, clock, say
         self.cfg = env.window
         self.started = clock()
@@ -236,6 +240,7 @@ class Runner:
                                              self.cfg.check_run_timeout.total_seconds())
         self.notifier = notifier or Notifier(env, journal=self.out / "notifications.jsonl", clock=clock)
         self.run_step = run_step or (lambda name, kwargs: run_action(name, env, apply=True, **kwargs))
+        self.hand_over_fn = hand_over or handover.handover
         self.status = "starting"
         self.record: dict = {}
 
@@ -495,10 +500,45 @@ class Runner:
         self.notify("complete", text)
         r["finished_at"] = self.clock().isoformat()
         self.save()
+        self.hand_over()
         self.write_log()
         self.say(f"window {r['outcome']}: {done}/{len(steps)} step(s) done, {len(r['deviations'])} deviation(s); "
                  f"maintenance log: {self.out / 'maintenance-log.md'}")
         return r
+
+    def hand_over(self) -> None:
+        """The window's end: the change-request report with the whole window, emailed and attached as configured.
+        Nothing here stops the window: an undeliverable mail or a refused upload is recorded and said."""
+        from .completion_email import subject_and_body
+
+        post = self.out / "post"
+        try:
+            rec = json.loads((post / "evidence.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            rec = None
+        try:
+            if rec is not None:
+                links = {k: os.path.relpath(v, post) for k, v in self.record["links"].items()}
+                links.update({"Full pytest-html report": "report.html", "JUnit XML": "junit.xml",
+                              "Raw evidence (evidence.json)": "evidence.json",
+                              "Maintenance log": os.path.relpath(self.out / "maintenance-log.md", post)})
+                change_report.write(post, rec, self.record, links)
+            subject, body = subject_and_body(rec or {"environment": self.env.name, "window": self.window.as_dict()},
+                                             [f"Window: {self.record['outcome']}"] +
+                                             [f"Deviation: {d}" for d in self.record["deviations"]])
+            got = self.hand_over_fn(self.env, post, list(self.crs), subject, body)
+        except Exception as e:  # noqa: BLE001 - the evidence is on disk; handing it over is best effort
+            self.say(f"  hand-over failed (the evidence is in {self.out}): {secrets.redact(str(e))}")
+            return
+        if got.get("email"):
+            self.record["notifications"].append(got["email"])
+            if not got["email"]["ok"]:
+                self.say(f"  completion email NOT delivered (recorded): {got['email']['detail']}")
+        self.record["attachments"] = got.get("attachments", [])
+        for a in self.record["attachments"]:
+            if not a["ok"]:
+                self.say(f"  NOT attached to {a['record']}: {a['file']}: {a['detail']}")
+        self.save()
 
     def write_log(self) -> Path:
         """The final maintenance log: the post run's results with the window's record (steps, deviations,

@@ -51,6 +51,7 @@ def up(sb: Sandbox, log=print) -> bool:
                     procs.ensure_port_free(getattr(sb.ports, p.port_key), p.port_key)
             if not part_running(sb, "web"):
                 procs.ensure_port_free(sb.ports.tls, "tls")
+                procs.ensure_port_free(sb.ports.smtp, "smtp")
             tls.ensure(sb.tls_dir)
             sb.run_dir.mkdir(parents=True, exist_ok=True)
             if not part_running(sb, "postgres"):
@@ -62,7 +63,8 @@ def up(sb: Sandbox, log=print) -> bool:
             if not part_running(sb, "web"):
                 started.append("web")
                 procs.start("web", [procs.python(), "-m", "sandbox.web", "--state-dir", str(sb.dir),
-                                    "--http-port", str(sb.ports.http), "--tls-port", str(sb.ports.tls)],
+                                    "--http-port", str(sb.ports.http), "--tls-port", str(sb.ports.tls),
+                                    "--smtp-port", str(sb.ports.smtp)],
                             sb.run_dir, sb.log_dir, sb.ports.tls)
         except BaseException:
             _stop(sb, started)

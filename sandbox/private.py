@@ -17,7 +17,7 @@ from pathlib import Path
 
 from opsproof.config import ENV_DIR
 
-DEFAULT_PORTS = {"postgres": 15432, "aws": 15000, "http": 15080, "tls": 15443}
+DEFAULT_PORTS = {"postgres": 15432, "aws": 15000, "http": 15080, "tls": 15443, "smtp": 15025}
 
 
 def private_env(name: str, base: int, root: Path | None = None) -> tuple[Path, Path]:

@@ -12,6 +12,9 @@ Receivers (what they received is kept under <state>/receivers/):
     GET  /v1/pages/PAGE/incidents[/scheduled|/upcoming|/active_maintenance|/ID]
     POST /v1/pages/PAGE/incidents                     {"incident": {...}}  (Statuspage's API, the subset we use)
     PATCH /v1/pages/PAGE/incidents/ID                 {"incident": {"status": ..., "body": ...}}
+Change records (sandbox/change_records.py): ServiceNow's Attachment API and Jira's issue attachments. Mail
+(sandbox/smtp.py): an SMTP server with STARTTLS on --smtp-port.
+
 The status page wants "Authorization: OAuth TOKEN" with the token in <state>/secrets/statuspage-token (made at
 start); its incidents live in statuspage.json. At start it announces the schedule's next two windows (the runbook's
 schedule), as production's page would have them: posted more than the notice period ahead.
@@ -28,6 +31,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from . import change_records
 
 STATE: Path
 TLS_DIR: Path
@@ -57,6 +62,8 @@ class Api(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.startswith("/v1/pages/"):
             return self._status_page("GET", path, c)
+        if change_records.handles(path):
+            return change_records.handle(self, "GET", STATE, c)
         routes = {
             "/health": lambda: (c.get("health_status", 200), {"status": "ok" if c.get("health_status", 200) == 200
                                                                 else "degraded"}),
@@ -83,6 +90,8 @@ class Api(BaseHTTPRequestHandler):
             return self._slack(path, c)
         if path.startswith("/v1/pages/"):
             return self._status_page("POST", path, c)
+        if change_records.handles(path):
+            return change_records.handle(self, "POST", STATE, c)
         self._send(404, {"error": "not found"})
 
     def do_PATCH(self):
@@ -272,8 +281,14 @@ def _sni(sock: ssl.SSLSocket, server_name: str | None, _ctx) -> None:
     sock.context = _context(c.get("tls_leaf", "api"), c)
 
 
-def serve(http_port: int, tls_port: int) -> None:
+def serve(http_port: int, tls_port: int, smtp_port: int | None = None) -> None:
     ensure_token(STATE)
+    change_records.ensure_credentials(STATE)
+    mail = None
+    if smtp_port:
+        from . import smtp
+
+        mail = smtp.start(STATE, smtp_port, TLS_DIR)
     seed_status_page()
     http = ThreadingHTTPServer(("127.0.0.1", http_port), Api)
     tls = ThreadingHTTPServer(("127.0.0.1", tls_port), Api)
@@ -292,6 +307,8 @@ def serve(http_port: int, tls_port: int) -> None:
     stop.wait()
     for s in servers:
         s.shutdown()
+    if mail is not None:
+        mail.stop()
 
 
 def main() -> None:
@@ -300,9 +317,10 @@ def main() -> None:
     p.add_argument("--state-dir", type=Path, required=True)
     p.add_argument("--http-port", type=int, required=True)
     p.add_argument("--tls-port", type=int, required=True)
+    p.add_argument("--smtp-port", type=int, default=None)
     a = p.parse_args()
     STATE, TLS_DIR = a.state_dir, a.state_dir / "tls"
-    serve(a.http_port, a.tls_port)
+    serve(a.http_port, a.tls_port, a.smtp_port)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ class SandboxPorts(Section):
     aws: Port = 15000
     http: Port = 15080
     tls: Port = 15443
+    smtp: Port = 15025
 
 
 class Sandbox(Section):

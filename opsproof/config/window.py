@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, HttpUrl, NonNegativeFloat, Positive
     model_validator
 
 from .base import Section
+from .change_record import Attach, Email
 from .target import AwsTarget
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -139,6 +140,8 @@ class Notify(Section):
 
     slack: Slack | None = None
     status_page: StatusPage | None = None
+    email: Email | None = None
+    """The completion email (runbook: "Send completion email to stakeholders")."""
     timeout_s: PositiveFloat = 5.0
     """Per attempt."""
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
@@ -218,6 +221,8 @@ class Window(AwsTarget):
     check_run_timeout: PositiveDuration = dt.timedelta(hours=1)
     """Bound of each pytest run the window runner starts (pre, verification, post)."""
     notify: Notify = Notify()
+    attach: Attach = Attach()
+    """The change record the window's evidence is attached to at its end."""
     baseline: Baseline = Baseline()
     tasks: list[LogTask] = RUNBOOK_TASKS
     """The maintenance log's 'Tasks Completed' (runbook template)."""
