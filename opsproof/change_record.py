@@ -21,7 +21,7 @@ import httpx
 
 from . import secrets
 from .config.change_record import Attach
-from .errors import ConfigError
+from .errors import ConfigError, DeliveryFailed
 
 SYSTEMS = {"servicenow": "ServiceNow", "jira": "Jira"}
 
@@ -80,7 +80,7 @@ def attach(cfg: Attach, change_request: str, files: list[Path], transport=None) 
         return [_one(p, cfg.max_bytes, shown, change_request, send) for p in files]
 
 
-class _Refused(Exception):
+class _Refused(DeliveryFailed):
     pass
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import secrets
 from .change_record import credentials
 from .config.change_record import Email
-from .errors import ConfigError
+from .errors import ConfigError, DeliveryFailed
 from .notify import Delivery
 
 
@@ -99,5 +99,5 @@ def send(cfg: Email, msg: EmailMessage, resolve=Path, clock=None) -> Delivery:
                         secrets.redact(f"{type(e).__name__} from {shown}: {e}")[:300], at)
 
 
-class _NotSent(Exception):
+class _NotSent(DeliveryFailed):
     pass

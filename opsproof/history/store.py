@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import OpsproofError
 from . import migrations
 
 LOCK_KEY = 0x6F707370  # "opsp": the advisory lock every opsproof writer of a PostgreSQL store takes
@@ -53,7 +54,7 @@ class Row:
     measurements: list[tuple[str, str, float]] = field(default_factory=list)
 
 
-class StoreError(Exception):
+class StoreError(OpsproofError):
     """The store could not be reached or written (sqlite3's or psycopg's error, re-raised as one)."""
 
 

@@ -8,12 +8,19 @@ import pytest
 
 from opsproof import findings
 from opsproof.config.backups import Backups, Drill, Logical
+from opsproof.probes import rds
 from opsproof.probes.backups import DumpRead, DumpToc
 from opsproof.probes.rds import Instance, Snapshot
 from opsproof.rules import backups as rules
 
 NOW = dt.datetime.now(dt.timezone.utc)
 B, D, LG = Backups(), Drill(), Logical(dump="/backups/*.dump")
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(monkeypatch):
+    """Ages are worked out against NOW, not the clock a slow run reaches later."""
+    monkeypatch.setattr(rds, "now", lambda: NOW)
 
 
 def snap(id, hours, status="available", type="automated", encrypted=True) -> Snapshot:
