@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any, Callable
 
 from opsproof import config, connect, secrets
+from opsproof.errors import ActionFailed
 from opsproof.evidence import Evidence
 
 
@@ -53,7 +54,7 @@ class Report:
         return secrets.redact("\n".join(lines))
 
 
-class StepFailed(RuntimeError):
+class StepFailed(ActionFailed):
     pass
 
 

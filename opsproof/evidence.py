@@ -19,10 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import secrets
-
-
-class SecretInEvidence(TypeError):
-    pass
+from .errors import SecretInEvidence
 
 
 def _plain(v: Any) -> Any:
@@ -51,6 +48,13 @@ class Item:
 class Evidence:
     def __init__(self) -> None:
         self.items: list[Item] = []
+        self.found: list = []
+        """The check's Findings (opsproof/findings.py): what evidence.json, JUnit and the logs report as its result."""
+
+    def findings(self, title: str, found: list) -> None:
+        """The rule's Findings, kept as the check's result and shown as a table."""
+        self.found.extend(found)
+        self.table(title, [f.row() for f in found])
 
     def value(self, name: str, value: Any, unit: str = "") -> None:
         """One measured number or fact, e.g. value('days left', 364.9)."""

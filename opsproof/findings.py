@@ -50,6 +50,10 @@ class Finding:
                 "limit": self.limit, "key": self.key, "fix": self.fix}
 
 
+def from_row(row: dict) -> Finding:
+    return Finding(**{k: row.get(k) for k in ("status", "subject", "reason", "measured", "limit", "key", "fix")})
+
+
 def ok(subject: str, reason: str = "as required", **kw) -> Finding:
     return Finding(OK, subject, reason, **kw)
 
@@ -71,7 +75,7 @@ def expect_no_alarm(found: Iterable[Finding], evidence=None, title: str = "findi
     """Record the findings as the check's evidence, then fail listing every alarm's subject, reason and fix."""
     found = list(found)
     if evidence is not None:
-        evidence.table(title, [f.row() for f in found])
+        evidence.findings(title, found)
     bad = failing(found)
     if bad:
         raise AssertionError(message(bad))

@@ -14,6 +14,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from . import findings
 from .baseline import COMPARISON_TITLE
 from .config.window import LogTask, format_duration
 from .schedule import MaintenanceWindow
@@ -95,7 +96,12 @@ def task_lines(inp: Inputs) -> list[str]:
 def issue_lines(inp: Inputs) -> list[str]:
     lines = []
     for c in _checks(inp.record):
-        if c["outcome"] == "failed":
+        alarms = [f for f in c.get("findings", []) if f.get("status") in ("alarm", "error")]
+        if c["outcome"] == "failed" and len(alarms) > 1:
+            # one line per culprit: what the person doing the follow-up works through
+            lines.append(f"- Check {_short(c['nodeid'])} failed: {len(alarms)} finding(s)")
+            lines += [f"  - {findings.from_row(f).line()}" for f in alarms]
+        elif c["outcome"] == "failed":
             lines.append(f"- Check {_short(c['nodeid'])} failed: {c.get('message') or '(no message)'}")
         elif c["outcome"] == "waived":
             w = c.get("waiver") or {}

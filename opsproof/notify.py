@@ -25,7 +25,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from . import config, secrets
-from .errors import OpsproofError
+from .errors import DeliveryFailed, OpsproofError
 from .probes import statuspage
 from .schedule import MaintenanceWindow
 
@@ -47,7 +47,7 @@ class Delivery:
         return f"{self.event} → {self.channel}: {'delivered' if self.ok else 'NOT delivered'} ({self.detail})"
 
 
-class _Failed(Exception):
+class _Failed(DeliveryFailed):
     def __init__(self, message: str, attempts: int = 0):
         super().__init__(message)
         self.attempts = attempts

@@ -18,6 +18,8 @@ import pytest
 
 from opsproof import ROOT
 
+from tests import proof_record
+
 pytest_plugins = ["pytester"]
 
 def _worker_sandbox() -> None:
@@ -74,6 +76,8 @@ class CheckRun:
     """Where its report.html, junit.xml and evidence.json are."""
     result: pytest.RunResult | None = None
     """The pytester RunResult (fnmatch_lines, assert_outcomes) when run through pytester."""
+    fault: str | None = None
+    """The fault the sandbox was broken by for this run (None: as it was, healthy unless a test broke it)."""
 
     def aws_calls(self) -> list[dict]:
         """The AWS calls the run recorded, one dict each (opsproof/recording.py's lines)."""
@@ -98,6 +102,8 @@ class CheckRun:
 
     def assert_passed(self, check: str) -> None:
         assert self.outcome(check) == "passed", f"{check} should pass:\n{self.message(check)}"
+        if self.fault is None:
+            proof_record.seen(check, "green")
 
     def assert_failed(self, check: str, *culprits: str) -> str:
         """The check failed (or errored at setup: its target was down) and its message names every culprit."""
@@ -105,6 +111,8 @@ class CheckRun:
         msg = self.message(check)
         for c in culprits:
             assert c in msg, f"{check}'s failure should name {c!r}: {msg}"
+        if self.fault is not None:
+            proof_record.seen(check, "red", self.fault)
         return msg
 
 
@@ -156,9 +164,20 @@ def broken(sandbox, run_checks):
         with lifecycle.lock(sandbox):
             faults.apply(sandbox, fault)
         applied.append(fault)
-        return run_checks(*args)
+        run = run_checks(*args)
+        run.fault = fault
+        return run
 
     yield run
     with lifecycle.lock(sandbox):
         for f in reversed(applied):
             faults.heal(sandbox, f)
+
+
+# ---- the record of what the proofs saw (tests/proofs/red_green.json) -----------------------------------------
+def pytest_configure(config):
+    proof_record.start(config)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    proof_record.finish(session)

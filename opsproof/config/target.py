@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from ..errors import ConfigError
 from .base import Section
 
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
@@ -27,7 +28,7 @@ def file_key(section: str, key: str) -> str:
     return f"{section}.{key}"
 
 
-class KeyProblem(ValueError):
+class KeyProblem(ConfigError, ValueError):
     """A section's rule about one of its keys: the loader names section.key, as for a field's own error."""
 
     def __init__(self, key: str, message: str):

@@ -80,19 +80,6 @@ def test_the_region_rule_can_be_turned_off_and_unset_limits_are_not_judged():
     assert alarms(facts(replica_region="us-east-1", rules=[odd]), s) == []
 
 
-def test_the_assertion_lists_every_alarm_and_the_evidence_every_finding():
-    class Evidence:
-        def table(self, title, rows):
-            self.rows = rows
-
-    ev = Evidence()
-    with pytest.raises(AssertionError) as e:
-        findings.expect_no_alarm(replication(facts(source_versioning="Suspended", replica_region="us-east-1"),
-                                             storage()), ev)
-    assert str(e.value).count("; ") >= 1 and SOURCE in str(e.value) and "cross-region" in str(e.value)
-    assert {r["status"] for r in ev.rows} == {"ok", "alarm"} and all("subject" in r for r in ev.rows)
-
-
 # ---- object parity ---------------------------------------------------------------------------------------------------
 def parity_of(**counts) -> Parity:
     p = Parity(SOURCE, REPLICA, source_count=500, replica_count=500, matched=500)
