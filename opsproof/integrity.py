@@ -16,11 +16,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ROOT, config, history, manifest
+from . import ROOT, config, history, manifest, vocabulary
 from .errors import ConfigError
 
-AREAS = ("database", "backups", "storage", "certificates", "secrets", "infrastructure", "services", "capacity",
-         "maintenance")
+AREAS = tuple(vocabulary.AREAS)
 
 
 # ---- where things are, from [integrity] ------------------------------------------------------------------------

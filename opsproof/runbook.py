@@ -88,7 +88,7 @@ VACUUM_HORIZON = ("test_no_long_running_queries", "test_no_idle_in_transaction_s
 """What holds vacuum back: a vacuum that cannot remove dead rows has not done its job."""
 
 SECTIONS: tuple[Section, ...] = (
-    Section("window", "Scheduled Maintenance Windows", areas=("window", "maintenance", "services"), parts=(
+    Section("window", "Scheduled Maintenance Windows", areas=("window", "services"), parts=(
         Part("Regular Maintenance Schedule", (
             do("Bi-weekly window, 2nd and 4th Sunday, 2:00-6:00 AM UTC, at most 4 hours", "windows",
                checks=("test_plan_fits_the_window",)),

@@ -78,6 +78,8 @@ class CheckRun:
     """The pytester RunResult (fnmatch_lines, assert_outcomes) when run through pytester."""
     fault: str | None = None
     """The fault the sandbox was broken by for this run (None: as it was, healthy unless a test broke it)."""
+    faults_on: tuple[str, ...] = ()
+    """Faults a test applied earlier that are still on (a run_checks after a broken() in the same test)."""
 
     def aws_calls(self) -> list[dict]:
         """The AWS calls the run recorded, one dict each (opsproof/recording.py's lines)."""
@@ -111,8 +113,9 @@ class CheckRun:
         msg = self.message(check)
         for c in culprits:
             assert c in msg, f"{check}'s failure should name {c!r}: {msg}"
-        if self.fault is not None:
-            proof_record.seen(check, "red", self.fault)
+        # red under the fault this run (or an earlier one in the test) applied; a proof that breaks the check through
+        # its configuration (a bad plan, a dead endpoint) instead of the sandbox is recorded as such
+        proof_record.seen(check, "red", self.fault or "+".join(self.faults_on) or proof_record.CONFIGURATION)
         return msg
 
 
@@ -148,8 +151,9 @@ def run_checks(sandbox, pytester, monkeypatch):
     def run(*args: str, env_name: str = SANDBOX_ENV) -> CheckRun:
         result = pytester.run(*checks_command(pytester.path, *args, env_name=env_name), timeout=600)
         return CheckRun(result.ret, result.stdout.str() + result.stderr.str(), _record(pytester.path, result.ret),
-                        pytester.path, result)
+                        pytester.path, result, faults_on=tuple(run.faults_on))
 
+    run.faults_on = []
     return run
 
 
@@ -164,6 +168,7 @@ def broken(sandbox, run_checks):
         with lifecycle.lock(sandbox):
             faults.apply(sandbox, fault)
         applied.append(fault)
+        run_checks.faults_on.append(fault)
         run = run_checks(*args)
         run.fault = fault
         return run

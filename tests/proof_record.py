@@ -19,6 +19,8 @@ from opsproof import ROOT
 
 RECORD = ROOT / "tests" / "proofs" / "red_green.json"
 SEEN_ENV = "OPSPROOF_PROOF_SEEN"
+CONFIGURATION = "(its configuration broken)"
+"""What a check was red under when a proof broke its configuration (a bad plan, a dead endpoint), not the sandbox."""
 _OWNER = pytest.StashKey[Path]()
 
 

@@ -144,7 +144,8 @@ def rebuilt(facts: list[ImageFacts], cfg: RebuildImages) -> list[Finding]:
         if f.age_days is None:
             wrong.append(alarm(short, "build time unknown", key="infrastructure.images.created_annotation"))
         elif f.age_days > cfg.max_age_days:
-            wrong.append(alarm(short, f"built {f.age_days:g} days ago", measured=f.age_days, limit=cfg.max_age_days,
+            wrong.append(alarm(short, f"built {f.age_days:g} days ago, over {cfg.max_age_days}", measured=f.age_days,
+                               limit=cfg.max_age_days,
                                key="infrastructure.images.max_age_days", fix=REBUILD))
         if cfg.base_image and not same_image(f.base, cfg.base_image):
             wrong.append(alarm(short, f"built on {f.base or 'an unrecorded base'}, not {cfg.base_image}",

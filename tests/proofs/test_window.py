@@ -147,8 +147,8 @@ id = "CR-PROOF"
 approved_by = "proof"
 
 [checks]
-pre = "pre_maintenance and maintenance"
-post = "post_maintenance and maintenance"
+pre = "pre_maintenance and window"
+post = "post_maintenance and window"
 """
 
 

@@ -188,7 +188,7 @@ def test_a_recent_image_on_the_current_base_is_ok():
 
 
 @pytest.mark.parametrize("kw, expected", [
-    (dict(age_days=31.0), "backend:v1.2.0: built 31 days ago (infrastructure.images.max_age_days)"),
+    (dict(age_days=31.0), "backend:v1.2.0: built 31 days ago, over 30 (infrastructure.images.max_age_days)"),
     (dict(age_days=None), "build time unknown"),
     (dict(base="python:3.11.7-slim"), "built on python:3.11.7-slim, not python:3.11.8-slim "
                                       "(infrastructure.images.base_image)"),
